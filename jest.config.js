@@ -1,0 +1,16 @@
+// Jest runs the TypeScript sources as ES modules (the package is "type":
+// "module" and @kubernetes/client-node ships only ESM). Type checking is a
+// separate step (`npm run typecheck`), so ts-jest only transpiles.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }],
+  },
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  globalSetup: '<rootDir>/test/env/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/test/env/jest-global-teardown.ts',
+  testTimeout: 60000,
+};
