@@ -1,0 +1,116 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as k8s from '@kubernetes/client-node';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { fitMargin } from './config/settings.ts';
+import { fileSource, secretsManagerSource, type ConfigSource } from './config/sources.ts';
+import { kubeConfigTarget } from './clusters/targets.ts';
+import { safeMessage } from './errors.ts';
+import { USER_AGENT } from './version.ts';
+import { createLogger } from './logger.ts';
+import { AwsTokenMinter, SkewClock } from './registries/aws-token-minter.ts';
+import { table } from './sync/report.ts';
+import { runOnce } from './sync/run.ts';
+
+/**
+ * The same engine as the Lambda, against the current kubeconfig context:
+ * `prs-manager --config secrets.yaml --dry-run`. Exit status 0 when the run
+ * fully succeeded, 1 when anything failed, 2 on bad usage.
+ */
+
+interface CliOptions {
+  config?: string;
+  configSecret?: string;
+  kubeconfig?: string;
+  context?: string;
+  dryRun: boolean;
+  secret?: string[];
+  output: 'table' | 'json';
+  owner: string;
+  refreshMargin: number;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1');
+
+  return n;
+}
+
+export function program(): Command {
+  return new Command('prs-manager')
+    .description('Sync image-pull secrets into the current Kubernetes context.')
+    .addOption(new Option('-c, --config <file>', 'configuration document (JSON or YAML)')
+      .conflicts('configSecret'))
+    .option('--config-secret <id>', 'Secrets Manager secret id holding the configuration')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--dry-run', 'compute and report every action, write nothing', false)
+    .option('-s, --secret <name...>', 'only these entries (deletes nothing)')
+    .addOption(new Option('-o, --output <format>', 'report format')
+      .choices(['table', 'json']).default('table'))
+    .option('--owner <value>', 'owner label value of this installation', 'prs-manager')
+    .option('--refresh-margin <fraction>', 'refresh ECR tokens when less than this part of their life remains',
+      fraction, 0.5);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const cli = program().exitOverride();
+  try {
+    cli.parse(argv);
+  } catch (error) {
+    return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
+  }
+  const opts = cli.opts<CliOptions>();
+  if (!opts.config && !opts.configSecret) {
+    process.stderr.write('error: one of --config <file> or --config-secret <id> is required\n');
+
+    return 2;
+  }
+  // The report goes to stdout; only warnings and errors are logged, unless asked.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const log = createLogger();
+  const kc = new k8s.KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+    if (opts.context) kc.setCurrentContext(opts.context);
+  } catch (error) {
+    process.stderr.write(`error: cannot load the kubeconfig: ${safeMessage(error)}\n`);
+
+    return 2;
+  }
+  const clock = new SkewClock();
+  const endpoint = process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {};
+  const source: ConfigSource = opts.config
+    ? fileSource(opts.config)
+    : secretsManagerSource(new SecretsManagerClient({ ...endpoint }), opts.configSecret ?? '');
+  const cluster = kubeConfigTarget(kc.getCurrentContext() || 'current', kc, {
+    requestTimeoutMs: 10000,
+    pageSize: 500,
+    maxSockets: 8,
+    userAgent: USER_AGENT,
+  });
+  const report = await runOnce(source, [cluster], {
+    minter: new AwsTokenMinter({ ...endpoint, maxAttempts: 3, baseDelayMs: 100, random: Math.random, clock, log }),
+    log,
+    now: () => clock.now(),
+    settings: {
+      owner: opts.owner,
+      refreshMargin: fitMargin(opts.refreshMargin, 60).margin,
+      concurrency: 8,
+      writesPerSecond: 20,
+      clusterConcurrency: 1,
+      conflictRetries: 3,
+    },
+  }, { dryRun: opts.dryRun, ...(opts.secret ? { only: opts.secret } : {}) });
+  process.stdout.write(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${table(report)}\n`);
+
+  return report.status === 'success' ? 0 : 1;
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+}, (error: unknown) => {
+  process.stderr.write(`error: ${safeMessage(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { formatPath } from './config.ts';
+
+/**
+ * The function's settings, from its environment. Every setting has a finite
+ * default; a bad value stops the start with a message naming the variable.
+ */
+
+const clusterSchema = z.object({
+  name: z.string().min(1),
+  /** A Secrets Manager secret holding a kubeconfig (clusters outside EKS, the demo). */
+  kubeconfigSecretId: z.string().min(1),
+  /** The kubeconfig context; default: its current context. */
+  context: z.string().min(1).optional(),
+}).strict();
+
+export type ClusterSpec = z.infer<typeof clusterSchema>;
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  PRS_MANAGER_CONFIG_SECRET_ID: z.string().min(1, { error: 'required: the configuration secret id' }),
+  PRS_MANAGER_CLUSTERS: z.string().default('[]'),
+  PRS_MANAGER_OWNER: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, {
+    error: 'must be a valid label value (up to 63 letters, digits, "-", "_", ".")',
+  }).default('prs-manager'),
+  PRS_MANAGER_REFRESH_MARGIN: z.coerce.number().gt(0).lt(1).default(0.5),
+  PRS_MANAGER_RUN_INTERVAL_MINUTES: positiveInt(60),
+  PRS_MANAGER_CONCURRENCY: positiveInt(8),
+  PRS_MANAGER_CLUSTER_CONCURRENCY: positiveInt(4),
+  PRS_MANAGER_WRITES_PER_SECOND: positiveInt(20),
+  PRS_MANAGER_REQUEST_TIMEOUT_SECONDS: positiveInt(10),
+  PRS_MANAGER_PAGE_SIZE: positiveInt(500),
+  PRS_MANAGER_AWS_MAX_ATTEMPTS: positiveInt(3),
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+});
+
+export interface Settings {
+  readonly configSecretId: string;
+  readonly clusters: readonly ClusterSpec[];
+  readonly owner: string;
+  readonly refreshMargin: number;
+  readonly runIntervalMinutes: number;
+  readonly concurrency: number;
+  readonly clusterConcurrency: number;
+  readonly writesPerSecond: number;
+  readonly requestTimeoutMs: number;
+  readonly pageSize: number;
+  readonly awsMaxAttempts: number;
+  readonly awsEndpoint?: string;
+  /** Notes for the log, e.g. a margin raised to fit the run interval. */
+  readonly warnings: readonly string[];
+}
+
+/** ECR tokens live 12 hours; the margin is a fraction of that. */
+const TOKEN_HOURS = 12;
+
+/** @throws ConfigError naming the variable and the rule. */
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), rule: i.message }));
+    throw new ConfigError(`bad setting: ${issues.map((i) => `${i.path}: ${i.rule}`).join('; ')}`, issues);
+  }
+  const e = parsed.data;
+  const clusters = parseClusters(e.PRS_MANAGER_CLUSTERS);
+  const { margin, warnings } = fitMargin(e.PRS_MANAGER_REFRESH_MARGIN, e.PRS_MANAGER_RUN_INTERVAL_MINUTES);
+
+  return {
+    configSecretId: e.PRS_MANAGER_CONFIG_SECRET_ID,
+    clusters,
+    owner: e.PRS_MANAGER_OWNER,
+    refreshMargin: margin,
+    runIntervalMinutes: e.PRS_MANAGER_RUN_INTERVAL_MINUTES,
+    concurrency: e.PRS_MANAGER_CONCURRENCY,
+    clusterConcurrency: e.PRS_MANAGER_CLUSTER_CONCURRENCY,
+    writesPerSecond: e.PRS_MANAGER_WRITES_PER_SECOND,
+    requestTimeoutMs: e.PRS_MANAGER_REQUEST_TIMEOUT_SECONDS * 1000,
+    pageSize: e.PRS_MANAGER_PAGE_SIZE,
+    awsMaxAttempts: e.PRS_MANAGER_AWS_MAX_ATTEMPTS,
+    ...(e.AWS_ENDPOINT_URL ? { awsEndpoint: e.AWS_ENDPOINT_URL } : {}),
+    warnings,
+  };
+}
+
+/**
+ * A token must be refreshed at a run before the one at which it would
+ * expire: the margin (of a 12-hour token) must exceed the run interval.
+ * A margin that does not is raised, with a warning.
+ */
+export function fitMargin(margin: number, intervalMinutes: number):
+  { margin: number; warnings: string[] } {
+  const needed = (intervalMinutes + 5) / (TOKEN_HOURS * 60);
+  if (margin * TOKEN_HOURS * 60 > intervalMinutes) return { margin, warnings: [] };
+  if (needed >= 1) {
+    throw new ConfigError(`PRS_MANAGER_RUN_INTERVAL_MINUTES: ${intervalMinutes} is too long; ` +
+      `runs must come more often than every ${TOKEN_HOURS} hours to keep ECR tokens valid`);
+  }
+
+  return {
+    margin: needed,
+    warnings: [`PRS_MANAGER_REFRESH_MARGIN raised from ${margin} to ${needed.toFixed(3)}: ` +
+      `it must exceed the run interval of ${intervalMinutes} min`],
+  };
+}
+
+function parseClusters(text: string): ClusterSpec[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ConfigError('PRS_MANAGER_CLUSTERS: must be a JSON list of cluster targets');
+  }
+  const parsed = z.array(clusterSchema).safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(`PRS_MANAGER_CLUSTERS${formatPath(first?.path ?? []).replace(/^(?!\[)/, '.')}: ` +
+      `${first?.message ?? 'invalid'}`);
+  }
+  const names = parsed.data.map((c) => c.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new ConfigError(`PRS_MANAGER_CLUSTERS: cluster name ${JSON.stringify(twice)} is used twice`);
+
+  return parsed.data;
+}

@@ -1,0 +1,120 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { formatPath } from './config/config.ts';
+import { loadSettings, type Settings } from './config/settings.ts';
+import { secretsManagerSource } from './config/sources.ts';
+import { kubeconfigTarget } from './clusters/targets.ts';
+import { ConfigError, PrsManagerError } from './errors.ts';
+import { createLogger, type Log } from './logger.ts';
+import { AwsTokenMinter, SkewClock } from './registries/aws-token-minter.ts';
+import type { ClusterTarget, EngineDeps, SyncRequest } from './sync/engine.ts';
+import { summary, type RunReport } from './sync/report.ts';
+import { runOnce } from './sync/run.ts';
+import { USER_AGENT } from './version.ts';
+
+/**
+ * The Lambda entry. A scheduled event syncs everything; a manual payload
+ * such as `{"dryRun": true, "secrets": ["ecr-dev"]}` narrows the run. The
+ * report is returned; when anything failed, the invocation fails after all
+ * the work is done, so that retries and alarms fire.
+ */
+
+const manualPayload = z.object({
+  dryRun: z.boolean({ error: 'must be true or false' }).optional(),
+  secrets: z.array(z.string(), { error: 'must be a list of entry names' }).min(1).optional(),
+}).strict();
+
+/** A run that did not fully succeed; the message is the report's summary. */
+export class SyncFailedError extends PrsManagerError {
+  readonly report: RunReport;
+
+  constructor(report: RunReport) {
+    super(summary(report));
+    this.name = 'SyncFailedError';
+    this.report = report;
+  }
+}
+
+interface Runtime {
+  readonly settings: Settings;
+  readonly deps: EngineDeps;
+  readonly clusters: readonly ClusterTarget[];
+  readonly sm: SecretsManagerClient;
+}
+
+let runtime: Runtime | undefined;
+
+export async function handler(event: unknown): Promise<RunReport> {
+  const log = createLogger();
+  const request = parseEvent(event);
+  const rt = (runtime ??= buildRuntime(process.env, log));
+  const source = secretsManagerSource(rt.sm, rt.settings.configSecretId);
+  const report = await runOnce(source, rt.clusters, rt.deps, request);
+  log.info('sync finished', { status: report.status, summary: summary(report) });
+  if (report.status !== 'success') throw new SyncFailedError(report);
+
+  return report;
+}
+
+/** The run a payload asks for; a scheduled event (or none) is a full run. */
+export function parseEvent(event: unknown): SyncRequest {
+  if (!event || typeof event !== 'object' || isScheduled(event)) return { dryRun: false };
+  const parsed = manualPayload.safeParse(event);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`invalid payload: ${formatPath(issue?.path ?? []) || '(root)'}: ` +
+      `${issue?.message ?? 'invalid'}; expected {"dryRun"?: boolean, "secrets"?: [names]}`);
+  }
+
+  return {
+    dryRun: parsed.data.dryRun ?? false,
+    ...(parsed.data.secrets ? { only: parsed.data.secrets } : {}),
+  };
+}
+
+function isScheduled(event: object): boolean {
+  const source = (event as { source?: unknown }).source;
+
+  return source === 'aws.events' || source === 'aws.scheduler' || 'detail-type' in event;
+}
+
+/** Real clients, built once per cold start and handed to the steps. */
+export function buildRuntime(env: Record<string, string | undefined>, log: Log): Runtime {
+  const settings = loadSettings(env);
+  for (const warning of settings.warnings) log.warn(warning);
+  const endpoint = settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {};
+  const sm = new SecretsManagerClient({ ...endpoint });
+  const clock = new SkewClock();
+  const minter = new AwsTokenMinter({
+    ...endpoint,
+    maxAttempts: settings.awsMaxAttempts,
+    baseDelayMs: 100,
+    random: Math.random,
+    clock,
+    log,
+  });
+  const storeOptions = {
+    requestTimeoutMs: settings.requestTimeoutMs,
+    pageSize: settings.pageSize,
+    maxSockets: settings.concurrency,
+    userAgent: USER_AGENT,
+  };
+  const clusters = settings.clusters.map((c) => kubeconfigTarget(
+    c.name, secretsManagerSource(sm, c.kubeconfigSecretId), c.context, storeOptions));
+  const deps: EngineDeps = {
+    minter,
+    log,
+    now: () => clock.now(),
+    settings: {
+      owner: settings.owner,
+      refreshMargin: settings.refreshMargin,
+      concurrency: settings.concurrency,
+      writesPerSecond: settings.writesPerSecond,
+      clusterConcurrency: settings.clusterConcurrency,
+      conflictRetries: 3,
+    },
+  };
+
+  return { settings, deps, clusters, sm };
+}
+
