@@ -5,8 +5,9 @@
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
+  // tsconfig.jest.json keeps `./x.ts` imports as written (jest resolves them).
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.jest.json' }],
   },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

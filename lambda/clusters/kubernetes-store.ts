@@ -15,6 +15,16 @@ export interface StoreOptions {
   readonly userAgent: string;
   /** A fresh bearer token per request, when the kubeconfig has none (EKS sign-in). */
   readonly bearerToken?: () => Promise<string>;
+  /** Sees each request as it is sent (tests and the benchmark record them). */
+  readonly onRequest?: (request: SentRequest) => void;
+}
+
+/** What a request looked like on the wire: no headers, so no token. */
+export interface SentRequest {
+  readonly verb: string;
+  readonly url: string;
+  readonly contentType: string | undefined;
+  readonly body: string | undefined;
 }
 
 /** Requests by HTTP verb and connections opened, for the benchmark and tests. */
@@ -52,6 +62,13 @@ export async function createKubernetesStore(
       context.setHeaderParam('User-Agent', options.userAgent);
       const verb = context.getHttpMethod().toString();
       counters.requests[verb] = (counters.requests[verb] ?? 0) + 1;
+      const body = context.getBody();
+      options.onRequest?.({
+        verb,
+        url: context.getUrl(),
+        contentType: context.getHeaders()['Content-Type'],
+        body: typeof body === 'string' ? body : undefined,
+      });
     },
   };
   const core = new k8s.CoreV1Api(k8s.createConfiguration({

@@ -92,7 +92,7 @@ function parseText(text: string, source: string): unknown {
   // YAML 1.2 is a superset of JSON, so one parser reads both. Parser
   // messages quote the offending line, which may hold a password: report
   // only the position.
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = document.errors[0];
   if (first) {
     const where = first.linePos?.[0];

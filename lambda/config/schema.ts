@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { registryProblem } from '../registries/docker-config.ts';
 import { labelProblem, subdomainProblem } from './names.ts';
 
 /**
@@ -72,8 +73,13 @@ const ecrCredential = z
     });
   });
 
+const dockerRegistry = z.string({ error: 'must be a string' }).superRefine((value, ctx) => {
+  const problem = value.trim() ? registryProblem(value) : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const dockerCredential = z.object({
-  docker_registry: optionalText,
+  docker_registry: dockerRegistry.optional(),
   docker_user: nonEmpty.refine((v) => !v.includes(':'), {
     error: 'must not contain ":" (the registry splits user and password at the first colon)',
   }),

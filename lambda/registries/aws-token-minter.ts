@@ -1,7 +1,16 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import type { AwsCredentialIdentity } from '@smithy/types';
+import { ConfiguredRetryStrategy, isClockSkewError } from '@smithy/core/retry';
+import type {
+  AwsCredentialIdentity,
+  HttpHandlerOptions,
+  RequestHandler,
+  RetryErrorInfo,
+  RetryStrategyV2,
+  RetryToken,
+  StandardRetryToken,
+} from '@smithy/types';
+import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import type { AwsCredentialSource } from '../config/config.ts';
 import { AwsCallError, redact } from '../errors.ts';
 import type { Log } from '../logger.ts';
@@ -33,6 +42,8 @@ export interface AwsMinterOptions {
   readonly random: () => number;
   readonly clock: SkewClock;
   readonly log: Log;
+  /** The SDK's HTTP handler; tests give one that answers as a scripted ECR would. */
+  readonly requestHandler?: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
 }
 
 const SKEW_REPORT_MS = 5 * 60 * 1000;
@@ -90,10 +101,11 @@ export class AwsTokenMinter implements TokenMinter {
       ...(endpoint ? { endpoint } : {}),
       ...(credentials ? { credentials } : {}),
       systemClockOffset: this.#options.clock.offsetMs,
-      retryStrategy: new ConfiguredRetryStrategy(
+      retryStrategy: new OneSkewRetry(new ConfiguredRetryStrategy(
         maxAttempts,
         (attempt) => Math.floor(random() * baseDelayMs * 2 ** attempt),
-      ),
+      )),
+      ...(this.#options.requestHandler ? { requestHandler: this.#options.requestHandler } : {}),
     });
     this.#clients.set(id, client);
 
@@ -141,6 +153,40 @@ export class AwsTokenMinter implements TokenMinter {
         skewSeconds: Math.round(offset / 1000),
       });
     }
+  }
+}
+
+type SkewToken = StandardRetryToken & { skewRetried?: boolean };
+
+/**
+ * The SDK corrects its clock from a skew error's Date header and retries.
+ * One corrected retry is enough: if that is refused too, the clock is not
+ * the problem, and more attempts would only repeat the refusal.
+ */
+class OneSkewRetry implements RetryStrategyV2 {
+  readonly #inner: ConfiguredRetryStrategy;
+
+  constructor(inner: ConfiguredRetryStrategy) {
+    this.#inner = inner;
+  }
+
+  async acquireInitialRetryToken(scope: string): Promise<RetryToken> {
+    return this.#inner.acquireInitialRetryToken(scope);
+  }
+
+  async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    const skewed = isClockSkewError(info.error as Parameters<typeof isClockSkewError>[0]) &&
+      /signature expired|skew/i.test(String((info.error as Error).message));
+    const previous = token as SkewToken;
+    if (skewed && previous.skewRetried) throw info.error;
+    const next = await this.#inner.refreshRetryTokenForRetry(previous, info) as SkewToken;
+    if (skewed || previous.skewRetried) next.skewRetried = true;
+
+    return next;
+  }
+
+  recordSuccess(token: RetryToken): void {
+    this.#inner.recordSuccess(token as StandardRetryToken);
   }
 }
 
