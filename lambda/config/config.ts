@@ -116,6 +116,14 @@ function secretsList(document: unknown, source: string): unknown[] {
     ]);
   }
 
+  if (root.secrets.length === 0) {
+    // An empty list would delete every Secret we own: far more often a
+    // mistake (a truncated secret value) than the intent.
+    throw new ConfigError(`${source}: secrets: the list is empty; nothing is kept or deleted`, [
+      { path: 'secrets', rule: 'must not be empty' },
+    ]);
+  }
+
   return root.secrets;
 }
 
