@@ -17,6 +17,8 @@ import type { Log } from '../logger.ts';
 import type { MintedTokens } from './ecr.ts';
 import type { MintRequest, TokenMinter } from './token-minter.ts';
 
+type AssumedCredentials = AwsCredentialIdentity & { expiration: Date; issuedAt: number };
+
 /** The local clock, corrected by the skew the AWS SDK measured against AWS. */
 export class SkewClock {
   /** Server time minus local time, in milliseconds. */
@@ -47,8 +49,6 @@ export interface AwsMinterOptions {
 }
 
 const SKEW_REPORT_MS = 5 * 60 * 1000;
-/** Assumed-role credentials are renewed this long before they expire. */
-const RENEW_BEFORE_MS = 5 * 60 * 1000;
 
 /**
  * Mints ECR tokens with the function's role, a role to assume, or static
@@ -59,7 +59,7 @@ const RENEW_BEFORE_MS = 5 * 60 * 1000;
 export class AwsTokenMinter implements TokenMinter {
   readonly #options: AwsMinterOptions;
   readonly #clients = new Map<string, ECRClient>();
-  readonly #assumed = new Map<string, AwsCredentialIdentity & { expiration: Date }>();
+  readonly #assumed = new Map<string, AssumedCredentials>();
 
   constructor(options: AwsMinterOptions) {
     this.#options = options;
@@ -118,8 +118,16 @@ export class AwsTokenMinter implements TokenMinter {
     if (!source.roleArn) return undefined;
     const now = this.#options.clock.now().getTime();
     const cached = this.#assumed.get(source.roleArn);
-    if (cached && cached.expiration.getTime() - RENEW_BEFORE_MS > now) return cached;
-    const sts = new STSClient({ region, ...(this.#options.endpoint ? { endpoint: this.#options.endpoint } : {}) });
+    // Tokens die with the credentials that minted them: renew at half their
+    // life, so a token minted now keeps at least that half.
+    if (cached && cached.expiration.getTime() - now > (cached.expiration.getTime() - cached.issuedAt) / 2) {
+      return cached;
+    }
+    const sts = new STSClient({
+      region,
+      ...(this.#options.endpoint ? { endpoint: this.#options.endpoint } : {}),
+      ...(this.#options.requestHandler ? { requestHandler: this.#options.requestHandler } : {}),
+    });
     try {
       const answer = await sts.send(new AssumeRoleCommand({
         RoleArn: source.roleArn,
@@ -134,6 +142,7 @@ export class AwsTokenMinter implements TokenMinter {
         secretAccessKey: c.SecretAccessKey,
         ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
         expiration: c.Expiration,
+        issuedAt: now,
       };
       this.#assumed.set(source.roleArn, assumed);
 

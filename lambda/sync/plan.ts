@@ -130,8 +130,8 @@ function shapeProblem(live: LiveSecret): string | undefined {
 }
 
 /**
- * Why an ECR Secret needs a new token now, or undefined. Due once less than
- * `margin` of the token's lifetime remains; the lifetime comes from the
+ * Why an ECR Secret needs a new token now, or undefined. Due once no more
+ * than `margin` of the token's lifetime remains; the lifetime comes from the
  * annotations, so a fresh process decides exactly as a warm one.
  */
 export function refreshDue(live: LiveSecret, now: Date, margin: number): string | undefined {
@@ -143,7 +143,9 @@ export function refreshDue(live: LiveSecret, now: Date, margin: number): string 
     : expires - minted;
   const remaining = expires - now.getTime();
   if (remaining <= 0) return 'token expired';
-  if (remaining < margin * lifetime) {
+  // At exactly the margin it is due: with runs every few minutes, a token
+  // minted at t is then replaced at t + (1 - margin) * lifetime, never later.
+  if (remaining <= margin * lifetime) {
     return `token expires in ${minutes(remaining)} min, under the margin of ${minutes(margin * lifetime)} min`;
   }
 

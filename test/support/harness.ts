@@ -196,9 +196,11 @@ export class Harness {
       userAgent: 'prs-manager-test',
       onRequest: (r) => requests.push(r),
     }, counters);
-    const skew = options.skew ?? new SkewClock();
+    // The minter's clock is the test clock, so mint times and credential
+    // lifetimes are judged on it.
+    const skew = options.skew ?? new SkewClock(() => this.now.getTime());
     const minter = options.minter ?? new AwsTokenMinter({
-      endpoint: this.env.aws.endpoint,
+      ...(options.ecr ? {} : { endpoint: this.env.aws.endpoint }),
       maxAttempts: 3,
       baseDelayMs: 1,
       random: options.random ?? (() => 0.5),
@@ -209,7 +211,7 @@ export class Harness {
     const deps = {
       minter,
       log,
-      now: () => new Date(this.now.getTime() + skew.offsetMs),
+      now: () => skew.now(),
       settings: {
         owner: this.owner,
         refreshMargin: 0.5,
@@ -226,6 +228,18 @@ export class Harness {
     const report = await runOnce(source, [cluster], deps, request);
 
     return { report, requests, counters, logs };
+  }
+
+  /** A minter kept across runs (a warm Lambda container), on the test clock. */
+  warmMinter(ecr: ScriptedAws, logs: LogLine[] = []): AwsTokenMinter {
+    return new AwsTokenMinter({
+      maxAttempts: 3,
+      baseDelayMs: 1,
+      random: () => 0.5,
+      clock: new SkewClock(() => this.now.getTime()),
+      log: recordingLog(logs),
+      requestHandler: ecr.handler,
+    });
   }
 
   /** The engine on an already parsed configuration (no Secrets Manager read). */

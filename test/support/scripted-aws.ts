@@ -17,10 +17,13 @@ export interface SeenCall {
   /** X-Amz-Date of the request, as a Date. */
   readonly signedAt: Date;
   readonly input: Record<string, unknown>;
+  /** The host the SDK addressed (the real AWS endpoint when no override is set). */
+  readonly hostname: string;
 }
 
 export type ScriptedAnswer =
   | { readonly ok: unknown; readonly headers?: Record<string, string> }
+  | { readonly xml: string }
   | { readonly error: { code: string; message: string }; readonly status?: number;
     readonly headers?: Record<string, string> };
 
@@ -44,7 +47,11 @@ export function scriptedAws(answer: (call: SeenCall, index: number) => ScriptedA
 }
 
 function seen(request: HttpRequest): SeenCall {
-  const target = request.headers['x-amz-target'] ?? '';
+  const body = typeof request.body === 'string' ? request.body : '';
+  const form = (request.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
+  const target = form
+    ? new URLSearchParams(body).get('Action') ?? ''
+    : request.headers['x-amz-target'] ?? '';
   const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(request.headers.authorization ?? '');
   const date = request.headers['x-amz-date'] ?? '';
   const iso = date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
@@ -53,11 +60,21 @@ function seen(request: HttpRequest): SeenCall {
     operation: target.split('.').at(-1) ?? '',
     region: scope?.[1] ?? '',
     signedAt: new Date(iso),
-    input: JSON.parse(typeof request.body === 'string' && request.body ? request.body : '{}') as Record<string, unknown>,
+    input: form
+      ? Object.fromEntries(new URLSearchParams(body))
+      : JSON.parse(body || '{}') as Record<string, unknown>,
+    hostname: request.hostname,
   };
 }
 
 function toResponse(answer: ScriptedAnswer): HttpResponse {
+  if ('xml' in answer) {
+    return new HttpResponse({
+      statusCode: 200,
+      headers: { 'content-type': 'text/xml' },
+      body: Readable.from([Buffer.from(answer.xml)]),
+    });
+  }
   const json = 'ok' in answer
     ? JSON.stringify(answer.ok)
     : JSON.stringify({ __type: answer.error.code, message: answer.error.message });
@@ -116,4 +133,19 @@ export function caseTime(expression: string, base: Date): Date {
   const amount = m[2] ? Number(m[2]) * (m[3] === 'h' ? 3600000 : 60000) : 0;
 
   return new Date(base.getTime() + (m[1] === '-' ? -amount : amount));
+}
+
+/** An STS AssumeRole success, as STS serialises it (XML). */
+export function assumeRoleAnswer(roleArn: string, expiration: Date): ScriptedAnswer {
+  const account = roleArn.split(':')[4] ?? '';
+  const role = roleArn.split('/').at(-1) ?? '';
+
+  return {
+    xml: `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+<Credentials><AccessKeyId>ASIATESTTESTTESTTEST</AccessKeyId><SecretAccessKey>test-secret</SecretAccessKey>
+<SessionToken>test-session</SessionToken><Expiration>${expiration.toISOString()}</Expiration></Credentials>
+<AssumedRoleUser><Arn>arn:aws-cn:sts::${account}:assumed-role/${role}/prs-manager</Arn>
+<AssumedRoleId>AROATEST:prs-manager</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>
+<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+  };
 }
