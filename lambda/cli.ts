@@ -6,7 +6,7 @@ import { fileSource, secretsManagerSource, type ConfigSource } from './config/so
 import { kubeConfigTarget } from './clusters/targets.ts';
 import { safeMessage } from './errors.ts';
 import { USER_AGENT } from './version.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, routeNodeWarnings } from './logger.ts';
 import { AwsTokenMinter, SkewClock } from './registries/aws-token-minter.ts';
 import { table } from './sync/report.ts';
 import { runOnce } from './sync/run.ts';
@@ -69,6 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // The report goes to stdout; only warnings and errors are logged, unless asked.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const log = createLogger();
+  routeNodeWarnings(log);
   const kc = new k8s.KubeConfig();
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);

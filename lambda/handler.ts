@@ -5,7 +5,7 @@ import { loadSettings, type Settings } from './config/settings.ts';
 import { secretsManagerSource } from './config/sources.ts';
 import { kubeconfigTarget } from './clusters/targets.ts';
 import { ConfigError, PrsManagerError } from './errors.ts';
-import { createLogger, type Log } from './logger.ts';
+import { createLogger, routeNodeWarnings, type Log } from './logger.ts';
 import { AwsTokenMinter, SkewClock } from './registries/aws-token-minter.ts';
 import type { ClusterTarget, EngineDeps, SyncRequest } from './sync/engine.ts';
 import { summary, type RunReport } from './sync/report.ts';
@@ -80,6 +80,7 @@ function isScheduled(event: object): boolean {
 
 /** Real clients, built once per cold start and handed to the steps. */
 export function buildRuntime(env: Record<string, string | undefined>, log: Log): Runtime {
+  routeNodeWarnings(log);
   const settings = loadSettings(env);
   for (const warning of settings.warnings) log.warn(warning);
   const endpoint = settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {};

@@ -45,3 +45,17 @@ function clean(fields: LogFields | undefined): Record<string, string | number | 
 
   return out;
 }
+
+/**
+ * Sends Node's process warnings (deprecations from dependencies, such as
+ * node-fetch's url.parse under client-node 1.x) through the JSON logger,
+ * so that every line the function prints is one JSON object. Node's own
+ * printer is a 'warning' listener; it is replaced.
+ */
+export function routeNodeWarnings(log: Log): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    const code = (warning as { code?: unknown }).code;
+    log.debug('node warning', { warning: warning.name, code: typeof code === 'string' ? code : undefined });
+  });
+}
