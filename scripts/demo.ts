@@ -1,0 +1,78 @@
+// The demo: starts the local environment (etcd, kube-apiserver, moto),
+// stores the original design's example configuration in moto's Secrets
+// Manager, invokes the esbuild bundle's handler as the Lambda runtime would,
+// twice, and shows the pull secrets that exist. Everything is stopped at the end.
+import * as k8s from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import { table, type RunReport } from '../lambda/sync/report.ts';
+import { EXPIRES_ANNOTATION, OWNER_LABEL } from '../lambda/sync/model.ts';
+import { startEnvironment, type RunningEnvironment } from '../test/env/environment.ts';
+import { adminKubeConfig, syncKubeConfig } from '../test/env/test-env.ts';
+import { functionEnvironment, invokeBundle, kubeconfigText, putSecret, type Invocation } from '../test/support/bundle.ts';
+import { grantSyncCluster } from '../test/support/harness.ts';
+
+const say = (text = '') => process.stdout.write(`${text}\n`);
+const heading = (text: string) => say(`\n== ${text}`);
+
+async function main(): Promise<void> {
+  heading('starting etcd, kube-apiserver and moto (first run builds the control plane: minutes)');
+  const env = await startEnvironment({ log: (line) => say(`   ${line}`) });
+  try {
+    await demo(env);
+  } finally {
+    heading('stopping everything');
+    await env.stop();
+  }
+}
+
+async function demo(env: RunningEnvironment): Promise<void> {
+  const config = await readFile('examples/config.yaml', 'utf8');
+  heading('configuration stored in Secrets Manager as prs-manager/config (examples/config.yaml)');
+  say(config.replace(/^/gm, '   ').trimEnd());
+  await putSecret(env, 'prs-manager/config', config);
+  await putSecret(env, 'prs-manager/kubeconfig/local', kubeconfigText(syncKubeConfig(env)));
+  await grantSyncCluster(env);
+  const environment = functionEnvironment(env, 'prs-manager/config', 'prs-manager/kubeconfig/local', {
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  });
+  const scheduled = { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} };
+
+  heading('run 1: the hourly schedule fires (dist/handler.mjs in a fresh Node process)');
+  show(await invokeBundle(scheduled, environment));
+  heading('run 2: nothing changed, so nothing is written');
+  show(await invokeBundle(scheduled, environment));
+  heading('manual dry run: {"dryRun": true, "secrets": ["ecr-dev"]}');
+  show(await invokeBundle({ dryRun: true, secrets: ['ecr-dev'] }, environment));
+  heading('pull secrets in the cluster (values not shown)');
+  await listSecrets(env);
+}
+
+function show(invocation: Invocation): void {
+  const report: RunReport | undefined = invocation.result ?? invocation.report;
+  const logs = `${invocation.stdout}\n${invocation.stderr}`.split('\n').filter(Boolean);
+  const warnings = logs.filter((l) => /"level":"(WARN|ERROR)"/.test(l));
+  say(`   ${logs.length} JSON log lines${warnings.length ? `, of which warnings or errors:` : ''}`);
+  for (const line of warnings) say(`     ${line}`);
+  if (!report) {
+    say(`   invocation failed: ${invocation.errorType}: ${invocation.errorMessage}`);
+
+    return;
+  }
+  say(table(report).replace(/^/gm, '   '));
+  const writes = report.totals.created + report.totals.updated + report.totals.refreshed + report.totals.deleted;
+  say(`   writes: ${writes}, ECR token calls: ${report.tokenCalls}, invocation ${invocation.ok ? 'succeeded' : 'failed'}`);
+}
+
+async function listSecrets(env: RunningEnvironment): Promise<void> {
+  const core = adminKubeConfig(env).makeApiClient(k8s.CoreV1Api);
+  const list = await core.listSecretForAllNamespaces({ labelSelector: OWNER_LABEL });
+  for (const s of list.items) {
+    const json = Buffer.from(s.data?.['.dockerconfigjson'] ?? '', 'base64').toString();
+    const keys = Object.keys((JSON.parse(json) as { auths: object }).auths);
+    const expiry = s.metadata?.annotations?.[EXPIRES_ANNOTATION];
+    say(`   ${s.metadata?.namespace}/${s.metadata?.name}  ${s.type}  registries: ${keys.join(', ')}` +
+      `${expiry ? `  token expires ${expiry}` : ''}`);
+  }
+}
+
+await main();
