@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as k8s from '@kubernetes/client-node';
+import * as k8s from './clusters/client-node.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { fitMargin } from './config/settings.ts';
 import { fileSource, secretsManagerSource, type ConfigSource } from './config/sources.ts';

@@ -1,9 +1,22 @@
-// Bundles the Lambda handler and the CLI with esbuild, each into one ESM
-// file for Node 24 (the Lambda runtime nodejs24.x).
+// Bundles the Lambda handler, the CLI and the benchmark's measured run with
+// esbuild: ESM for Node 24 (the Lambda runtime nodejs24.x). SDK clients that
+// the code imports with import() become chunks, loaded only when used.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const shared = {
+rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints: {
+    handler: 'lambda/handler.ts',
+    cli: 'lambda/cli.ts',
+    // Bundled as the function is, so that the memory it measures is comparable.
+    'bench-run': 'scripts/bench-run.ts',
+  },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
+  splitting: true,
   platform: 'node',
   target: 'node24',
   format: 'esm',
@@ -11,12 +24,9 @@ const shared = {
   keepNames: true,
   sourcemap: true,
   legalComments: 'none',
+  logLevel: 'warning',
   // tr46 (under node-fetch) imports Node's deprecated punycode; the userland copy is the same code.
   alias: { punycode: 'punycode/' },
-  logLevel: 'warning',
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-};
-
-await build({ ...shared, entryPoints: { handler: 'lambda/handler.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } });
-await build({ ...shared, entryPoints: { cli: 'lambda/cli.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } });
+});

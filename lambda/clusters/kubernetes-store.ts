@@ -1,5 +1,5 @@
 import https from 'node:https';
-import * as k8s from '@kubernetes/client-node';
+import * as k8s from './client-node.ts';
 import { ClusterUnreachableError, KubernetesApiError } from '../errors.ts';
 import type { LiveSecret, NamespaceInfo, SecretBody } from '../sync/model.ts';
 import type { SecretStore } from './secret-store.ts';

@@ -1,4 +1,4 @@
-import * as k8s from '@kubernetes/client-node';
+import * as k8s from './client-node.ts';
 import type { ConfigSource } from '../config/sources.ts';
 import type { ClusterTarget } from '../sync/engine.ts';
 import { createKubernetesStore, type RequestCounters, type StoreOptions } from './kubernetes-store.ts';

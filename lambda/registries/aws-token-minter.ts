@@ -1,5 +1,4 @@
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { ConfiguredRetryStrategy, isClockSkewError } from '@smithy/core/retry';
 import type {
   AwsCredentialIdentity,
@@ -52,7 +51,8 @@ const SKEW_REPORT_MS = 5 * 60 * 1000;
 
 /**
  * Mints ECR tokens with the function's role, a role to assume, or static
- * keys. Clients are kept per region and credentials for the life of the
+ * keys. The ECR and STS clients are loaded on first use: most runs mint
+ * nothing, and each SDK client costs resident memory (see `npm run bench`). Clients are kept per region and credentials for the life of the
  * process. The SDK retries throttling with exponential backoff and full
  * jitter, and corrects clock skew once per call.
  */
@@ -67,10 +67,11 @@ export class AwsTokenMinter implements TokenMinter {
 
   async mint(request: MintRequest): Promise<MintedTokens> {
     const credentials = await this.#credentials(request.credentials, request.region);
-    const client = this.#client(request.region, request.credentials, credentials);
+    const ecr = commonJs(await import('@aws-sdk/client-ecr'));
+    const client = this.#client(ecr, request.region, request.credentials, credentials);
     const input = request.registryIds ? { registryIds: [...request.registryIds] } : {};
     try {
-      const answer = await client.send(new GetAuthorizationTokenCommand(input));
+      const answer = await client.send(new ecr.GetAuthorizationTokenCommand(input));
       this.#noteSkew(client, request.entry);
 
       return {
@@ -90,13 +91,17 @@ export class AwsTokenMinter implements TokenMinter {
     }
   }
 
-  #client(region: string, source: AwsCredentialSource, credentials: AwsCredentialIdentity | undefined):
-    ECRClient {
+  #client(
+    ecr: typeof import('@aws-sdk/client-ecr'),
+    region: string,
+    source: AwsCredentialSource,
+    credentials: AwsCredentialIdentity | undefined,
+  ): ECRClient {
     const id = `${region}|${source.roleArn ?? source.staticKeys?.accessKeyId ?? 'default'}`;
     const cached = this.#clients.get(id);
     if (cached && !source.roleArn) return cached;
     const { maxAttempts, baseDelayMs, random, endpoint } = this.#options;
-    const client = new ECRClient({
+    const client = new ecr.ECRClient({
       region,
       ...(endpoint ? { endpoint } : {}),
       ...(credentials ? { credentials } : {}),
@@ -123,6 +128,7 @@ export class AwsTokenMinter implements TokenMinter {
     if (cached && cached.expiration.getTime() - now > (cached.expiration.getTime() - cached.issuedAt) / 2) {
       return cached;
     }
+    const { AssumeRoleCommand, STSClient } = commonJs(await import('@aws-sdk/client-sts'));
     const sts = new STSClient({
       region,
       ...(this.#options.endpoint ? { endpoint: this.#options.endpoint } : {}),
@@ -163,6 +169,16 @@ export class AwsTokenMinter implements TokenMinter {
       });
     }
   }
+}
+
+/**
+ * The SDK clients are CommonJS. Imported with import(), Node gives their
+ * exports by name; an esbuild chunk gives them as the default export.
+ */
+function commonJs<T extends object>(module: T): T {
+  const fallback = (module as { default?: T }).default;
+
+  return Object.keys(module).length === 1 && fallback ? fallback : module;
 }
 
 type SkewToken = StandardRetryToken & { skewRetried?: boolean };
