@@ -57,12 +57,12 @@ describe('local kube-apiserver', () => {
     expect(status).toBe(403);
   });
 
-  it('answers 403 when registry-sync lists secrets without any RBAC granted', async () => {
-    // Arrange
+  it('answers 403 when registry-sync lists what no test grants it (configmaps)', async () => {
+    // Arrange: other suites grant registry-sync secrets, never configmaps
     const core = syncKubeConfig(env).makeApiClient(k8s.CoreV1Api);
 
     // Act
-    const status = await statusOf(core.listNamespacedSecret({ namespace: 'default' }));
+    const status = await statusOf(core.listNamespacedConfigMap({ namespace: 'default' }));
 
     // Assert
     expect(status).toBe(403);
