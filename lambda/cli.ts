@@ -49,7 +49,7 @@ export function program(): Command {
     .addOption(new Option('-o, --output <format>', 'report format')
       .choices(['table', 'json']).default('table'))
     .option('--owner <value>', 'owner label value of this installation', 'prs-manager')
-    .option('--refresh-margin <fraction>', 'refresh ECR tokens when less than this part of their life remains',
+    .option('--refresh-margin <fraction>', 'refresh ECR tokens once this part of their life (or less) remains',
       fraction, 0.5);
 }
 
@@ -75,6 +75,12 @@ async function main(argv: readonly string[]): Promise<number> {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
     if (opts.context) kc.setCurrentContext(opts.context);
+    // Without any kubeconfig, client-node invents a context aimed at http://localhost:8080.
+    if (kc.getContexts().length === 0 || kc.getCurrentContext() === 'loaded-context') {
+      process.stderr.write('error: no kubeconfig found: set KUBECONFIG, or pass --kubeconfig <file>\n');
+
+      return 2;
+    }
   } catch (error) {
     process.stderr.write(`error: cannot load the kubeconfig: ${safeMessage(error)}\n`);
 

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { formatPath } from './config/config.ts';
 import { loadSettings, type Settings } from './config/settings.ts';
 import { secretsManagerSource } from './config/sources.ts';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { AssumedRoles } from './aws/assumed-roles.ts';
+import { eksTarget } from './clusters/eks.ts';
 import { kubeconfigTarget } from './clusters/targets.ts';
 import { ConfigError, PrsManagerError } from './errors.ts';
 import { createLogger, routeNodeWarnings, type Log } from './logger.ts';
@@ -22,6 +25,7 @@ import { USER_AGENT } from './version.ts';
 const manualPayload = z.object({
   dryRun: z.boolean({ error: 'must be true or false' }).optional(),
   secrets: z.array(z.string(), { error: 'must be a list of entry names' }).min(1).optional(),
+  clusters: z.array(z.string(), { error: 'must be a list of cluster names' }).min(1).optional(),
 }).strict();
 
 /** A run that did not fully succeed; the message is the report's summary. */
@@ -49,26 +53,46 @@ export async function handler(event: unknown): Promise<RunReport> {
   const request = parseEvent(event);
   const rt = (runtime ??= buildRuntime(process.env, log));
   const source = secretsManagerSource(rt.sm, rt.settings.configSecretId);
-  const report = await runOnce(source, rt.clusters, rt.deps, request);
+  const report = await runOnce(source, selectClusters(rt.clusters, request.clusters), rt.deps, request);
   log.info('sync finished', { status: report.status, summary: summary(report) });
   if (report.status !== 'success') throw new SyncFailedError(report);
 
   return report;
 }
 
+export interface InvocationRequest extends SyncRequest {
+  /** Only these clusters (by name). */
+  readonly clusters?: readonly string[];
+}
+
+/** The clusters a run covers: all, or the named ones (each must exist). */
+export function selectClusters(all: readonly ClusterTarget[], names: readonly string[] | undefined):
+  readonly ClusterTarget[] {
+  if (!names) return all;
+  const unknown = names.filter((n) => !all.some((c) => c.name === n));
+  if (unknown.length) {
+    throw new ConfigError(`invalid payload: clusters: unknown cluster ${JSON.stringify(unknown[0])}; ` +
+      `configured: ${all.map((c) => c.name).join(', ') || 'none'}`);
+  }
+
+  return all.filter((c) => names.includes(c.name));
+}
+
 /** The run a payload asks for; a scheduled event (or none) is a full run. */
-export function parseEvent(event: unknown): SyncRequest {
+export function parseEvent(event: unknown): InvocationRequest {
   if (!event || typeof event !== 'object' || isScheduled(event)) return { dryRun: false };
   const parsed = manualPayload.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`invalid payload: ${formatPath(issue?.path ?? []) || '(root)'}: ` +
-      `${issue?.message ?? 'invalid'}; expected {"dryRun"?: boolean, "secrets"?: [names]}`);
+      `${issue?.message ?? 'invalid'}; expected {"dryRun"?: boolean, "secrets"?: [names], ` +
+      '"clusters"?: [names]}');
   }
 
   return {
     dryRun: parsed.data.dryRun ?? false,
     ...(parsed.data.secrets ? { only: parsed.data.secrets } : {}),
+    ...(parsed.data.clusters ? { clusters: parsed.data.clusters } : {}),
   };
 }
 
@@ -86,8 +110,10 @@ export function buildRuntime(env: Record<string, string | undefined>, log: Log):
   const endpoint = settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {};
   const sm = new SecretsManagerClient({ ...endpoint });
   const clock = new SkewClock();
+  const roles = new AssumedRoles({ ...endpoint, now: () => clock.now().getTime() });
   const minter = new AwsTokenMinter({
     ...endpoint,
+    roles,
     maxAttempts: settings.awsMaxAttempts,
     baseDelayMs: 100,
     random: Math.random,
@@ -100,8 +126,17 @@ export function buildRuntime(env: Record<string, string | undefined>, log: Log):
     maxSockets: settings.concurrency,
     userAgent: USER_AGENT,
   };
-  const clusters = settings.clusters.map((c) => kubeconfigTarget(
-    c.name, secretsManagerSource(sm, c.kubeconfigSecretId), c.context, storeOptions));
+  const ownCredentials = defaultProvider();
+  const clusters = settings.clusters.map((c) => ('kubeconfigSecretId' in c
+    ? kubeconfigTarget(c.name, secretsManagerSource(sm, c.kubeconfigSecretId), c.context, storeOptions)
+    : eksTarget(c, {
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      roles,
+      now: () => clock.now(),
+      ...endpoint,
+      ownCredentials,
+      store: storeOptions,
+    })));
   const deps: EngineDeps = {
     minter,
     log,

@@ -5,14 +5,7 @@ import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
-await build({
-  entryPoints: {
-    handler: 'lambda/handler.ts',
-    cli: 'lambda/cli.ts',
-    // Bundled as the function is, so that the memory it measures is comparable.
-    'bench-run': 'scripts/bench-run.ts',
-  },
-  outdir: 'dist',
+const options = {
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -29,4 +22,17 @@ await build({
   alias: { punycode: 'punycode/' },
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+};
+
+await build({
+  ...options,
+  entryPoints: {
+    handler: 'lambda/handler.ts',
+    cli: 'lambda/cli.ts',
+    // Bundled as the function is, so that the memory it measures is comparable.
+    'bench-run': 'scripts/bench-run.ts',
+  },
+  outdir: 'dist',
 });
+// The Lambda asset: the handler and its chunks alone (infra/ deploys this folder).
+await build({ ...options, entryPoints: { handler: 'lambda/handler.ts' }, outdir: 'dist/function' });

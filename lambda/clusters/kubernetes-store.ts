@@ -15,6 +15,8 @@ export interface StoreOptions {
   readonly userAgent: string;
   /** A fresh bearer token per request, when the kubeconfig has none (EKS sign-in). */
   readonly bearerToken?: () => Promise<string>;
+  /** The API server answered 401: drop the token; the request is retried once. */
+  readonly onUnauthorized?: () => void;
   /** Sees each request as it is sent (tests and the benchmark record them). */
   readonly onRequest?: (request: SentRequest) => void;
 }
@@ -76,7 +78,7 @@ export async function createKubernetesStore(
     authMethods: { default: auth },
   }));
 
-  return new KubernetesSecretStore(core, options.pageSize);
+  return new KubernetesSecretStore(core, options.pageSize, options.onUnauthorized);
 }
 
 async function keepAliveAgent(
@@ -107,10 +109,12 @@ async function keepAliveAgent(
 class KubernetesSecretStore implements SecretStore {
   readonly #core: k8s.CoreV1Api;
   readonly #pageSize: number;
+  readonly #onUnauthorized: (() => void) | undefined;
 
-  constructor(core: k8s.CoreV1Api, pageSize: number) {
+  constructor(core: k8s.CoreV1Api, pageSize: number, onUnauthorized?: () => void) {
     this.#core = core;
     this.#pageSize = pageSize;
+    this.#onUnauthorized = onUnauthorized;
   }
 
   async listNamespaces(): Promise<NamespaceInfo[]> {
@@ -135,18 +139,19 @@ class KubernetesSecretStore implements SecretStore {
 
   async readSecret(namespace: string, name: string): Promise<LiveSecret | undefined> {
     try {
-      return toLive(await this.#core.readNamespacedSecret({ name, namespace }));
+      return toLive(await this.#call({ verb: 'get', resource: 'secrets', namespace, name },
+        () => this.#core.readNamespacedSecret({ name, namespace })));
     } catch (error) {
       // 404 is an answer here, not a failure: the Secret does not exist.
-      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-      throw translate(error, { verb: 'get', resource: 'secrets', namespace, name });
+      if (error instanceof KubernetesApiError && error.code === 404) return undefined;
+      throw error;
     }
   }
 
   async createSecret(body: SecretBody): Promise<LiveSecret> {
     const where = { verb: 'create', resource: 'secrets', namespace: body.namespace, name: body.name };
 
-    return toLive(await call(where, () =>
+    return toLive(await this.#call(where, () =>
       this.#core.createNamespacedSecret({ namespace: body.namespace, body: toV1(body) })));
   }
 
@@ -154,7 +159,7 @@ class KubernetesSecretStore implements SecretStore {
     const { namespace, name } = body;
     const where = { verb: 'update', resource: 'secrets', namespace, name };
 
-    return toLive(await call(where, () =>
+    return toLive(await this.#call(where, () =>
       this.#core.replaceNamespacedSecret({ name, namespace, body: toV1(body) })));
   }
 
@@ -163,7 +168,7 @@ class KubernetesSecretStore implements SecretStore {
   ): Promise<void> {
     const { namespace, name, uid, resourceVersion } = secret;
     const where = { verb: 'delete', resource: 'secrets', namespace, name };
-    await call(where, () => this.#core.deleteNamespacedSecret({
+    await this.#call(where, () => this.#core.deleteNamespacedSecret({
       name,
       namespace,
       body: { preconditions: { uid, resourceVersion } },
@@ -177,12 +182,33 @@ class KubernetesSecretStore implements SecretStore {
     const items: T[] = [];
     let token: string | undefined;
     do {
-      const list = await call(where, () => page(token));
+      const list = await this.#call(where, () => page(token));
       items.push(...list.items);
       token = list.metadata?._continue || undefined;
     } while (token);
 
     return items;
+  }
+
+  /**
+   * One request, its failure translated. A 401 means the bearer token was
+   * refused (expired, or revoked early): with a token source, the token is
+   * renewed and the request sent once more; a second 401 stands.
+   */
+  async #call<T>(where: Where, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (!(this.#onUnauthorized && error instanceof k8s.ApiException && error.code === 401)) {
+        throw translate(error, where);
+      }
+    }
+    this.#onUnauthorized();
+    try {
+      return await request();
+    } catch (error) {
+      throw translate(error, where);
+    }
   }
 }
 
@@ -193,13 +219,6 @@ interface Where {
   readonly name?: string | undefined;
 }
 
-async function call<T>(where: Where, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    throw translate(error, where);
-  }
-}
 
 /**
  * client-node's ApiException carries the response body in its message (for

@@ -7,7 +7,8 @@ import { formatPath } from './config.ts';
  * default; a bad value stops the start with a message naming the variable.
  */
 
-const clusterSchema = z.object({
+const kubeconfigCluster = z.object({
+  /** The cluster's name in reports and logs. */
   name: z.string().min(1),
   /** A Secrets Manager secret holding a kubeconfig (clusters outside EKS, the demo). */
   kubeconfigSecretId: z.string().min(1),
@@ -15,7 +16,23 @@ const clusterSchema = z.object({
   context: z.string().min(1).optional(),
 }).strict();
 
-export type ClusterSpec = z.infer<typeof clusterSchema>;
+const eksCluster = z.object({
+  /** The EKS cluster's name: DescribeCluster and the token's x-k8s-aws-id use it. */
+  name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, { error: 'must be an EKS cluster name' }),
+  /** The cluster's region; default: the function's. */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'must be an AWS region' }).optional(),
+  /** A role to assume for this cluster (another account); default: the function's role. */
+  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'must be an IAM role ARN' })
+    .optional(),
+}).strict();
+
+const clusterSchema = z.union([kubeconfigCluster, eksCluster], {
+  error: 'must be {"name", "region"?, "roleArn"?} (EKS) or {"name", "kubeconfigSecretId", "context"?}',
+});
+
+export type KubeconfigClusterSpec = z.infer<typeof kubeconfigCluster>;
+export type EksClusterSpec = z.infer<typeof eksCluster>;
+export type ClusterSpec = KubeconfigClusterSpec | EksClusterSpec;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 

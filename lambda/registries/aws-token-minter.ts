@@ -11,12 +11,11 @@ import type {
 } from '@smithy/types';
 import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import type { AwsCredentialSource } from '../config/config.ts';
-import { AwsCallError, redact } from '../errors.ts';
+import { AssumedRoles, awsError, commonJs } from '../aws/assumed-roles.ts';
+import type { AwsCallError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import type { MintedTokens } from './ecr.ts';
 import type { MintRequest, TokenMinter } from './token-minter.ts';
-
-type AssumedCredentials = AwsCredentialIdentity & { expiration: Date; issuedAt: number };
 
 /** The local clock, corrected by the skew the AWS SDK measured against AWS. */
 export class SkewClock {
@@ -43,6 +42,8 @@ export interface AwsMinterOptions {
   readonly random: () => number;
   readonly clock: SkewClock;
   readonly log: Log;
+  /** Assumed roles shared with the EKS sign-in; default: a cache of the minter's own. */
+  readonly roles?: AssumedRoles;
   /** The SDK's HTTP handler; tests give one that answers as a scripted ECR would. */
   readonly requestHandler?: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
 }
@@ -59,10 +60,15 @@ const SKEW_REPORT_MS = 5 * 60 * 1000;
 export class AwsTokenMinter implements TokenMinter {
   readonly #options: AwsMinterOptions;
   readonly #clients = new Map<string, ECRClient>();
-  readonly #assumed = new Map<string, AssumedCredentials>();
+  readonly #roles: AssumedRoles;
 
   constructor(options: AwsMinterOptions) {
     this.#options = options;
+    this.#roles = options.roles ?? new AssumedRoles({
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      now: () => options.clock.now().getTime(),
+      ...(options.requestHandler ? { clientConfig: { requestHandler: options.requestHandler } } : {}),
+    });
   }
 
   async mint(request: MintRequest): Promise<MintedTokens> {
@@ -87,7 +93,7 @@ export class AwsTokenMinter implements TokenMinter {
       };
     } catch (error) {
       this.#noteSkew(client, request.entry);
-      throw awsError('ecr:GetAuthorizationToken', error, this.#options.clock.offsetMs);
+      throw mintError(error, this.#options.clock.offsetMs);
     }
   }
 
@@ -121,41 +127,8 @@ export class AwsTokenMinter implements TokenMinter {
     Promise<(AwsCredentialIdentity & { expiration?: Date }) | undefined> {
     if (source.staticKeys) return source.staticKeys;
     if (!source.roleArn) return undefined;
-    const now = this.#options.clock.now().getTime();
-    const cached = this.#assumed.get(source.roleArn);
-    // Tokens die with the credentials that minted them: renew at half their
-    // life, so a token minted now keeps at least that half.
-    if (cached && cached.expiration.getTime() - now > (cached.expiration.getTime() - cached.issuedAt) / 2) {
-      return cached;
-    }
-    const { AssumeRoleCommand, STSClient } = commonJs(await import('@aws-sdk/client-sts'));
-    const sts = new STSClient({
-      region,
-      ...(this.#options.endpoint ? { endpoint: this.#options.endpoint } : {}),
-      ...(this.#options.requestHandler ? { requestHandler: this.#options.requestHandler } : {}),
-    });
-    try {
-      const answer = await sts.send(new AssumeRoleCommand({
-        RoleArn: source.roleArn,
-        RoleSessionName: 'prs-manager',
-      }));
-      const c = answer.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.Expiration) {
-        throw new AwsCallError('sts:AssumeRole', 'IncompleteCredentials', 'the answer has no credentials');
-      }
-      const assumed = {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-        expiration: c.Expiration,
-        issuedAt: now,
-      };
-      this.#assumed.set(source.roleArn, assumed);
 
-      return assumed;
-    } catch (error) {
-      throw awsError('sts:AssumeRole', error, this.#options.clock.offsetMs);
-    }
+    return this.#roles.credentials(source.roleArn, region);
   }
 
   #noteSkew(client: ECRClient, entry: string): void {
@@ -169,16 +142,6 @@ export class AwsTokenMinter implements TokenMinter {
       });
     }
   }
-}
-
-/**
- * The SDK clients are CommonJS. Imported with import(), Node gives their
- * exports by name; an esbuild chunk gives them as the default export.
- */
-function commonJs<T extends object>(module: T): T {
-  const fallback = (module as { default?: T }).default;
-
-  return Object.keys(module).length === 1 && fallback ? fallback : module;
 }
 
 type SkewToken = StandardRetryToken & { skewRetried?: boolean };
@@ -215,15 +178,13 @@ class OneSkewRetry implements RetryStrategyV2 {
   }
 }
 
-/** An AWS SDK error as an AwsCallError: its code, and redacted text. */
-function awsError(operation: string, error: unknown, offsetMs: number): AwsCallError {
-  if (error instanceof AwsCallError) return error;
+/** An AWS SDK error as an AwsCallError; a skew refusal says by how much the clocks differ. */
+function mintError(error: unknown, offsetMs: number): AwsCallError {
   const name = error instanceof Error ? error.name : 'UnknownError';
-  const skew = /Signature expired|RequestTimeTooSkewed|InvalidSignatureException/i.test(name) ||
+  const skew = /Signature expired|RequestTimeTooSkewed/i.test(name) ||
     (error instanceof Error && /signature expired/i.test(error.message));
-  const detail = skew
-    ? `clock skew: the local clock differs from AWS by about ${Math.round(offsetMs / 1000)} s`
-    : redact(error instanceof Error ? error.message : '');
 
-  return new AwsCallError(operation, name, detail);
+  return awsError('ecr:GetAuthorizationToken', error, skew
+    ? `clock skew: the local clock differs from AWS by about ${Math.round(offsetMs / 1000)} s`
+    : undefined);
 }

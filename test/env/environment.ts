@@ -33,7 +33,38 @@ export interface KubeAccess {
   syncUser: 'registry-sync';
   syncGroup: 'prs-manager';
   nobodyToken: string;
+  /**
+   * The local API server as an EKS cluster: moto's DescribeCluster of this name answers with
+   * its endpoint and CA, and its token webhook accepts tokens signed for this name only.
+   */
+  eks: EksAccess;
 }
+
+/** What the token webhook (token-webhook.ts) accepts, as EKS access entries would. */
+export interface EksAccess {
+  clusterName: string;
+  region: 'us-east-1';
+  /** IAM principal ARN -> Kubernetes user and groups. */
+  identities: Record<string, { username: string; groups: string[] }>;
+}
+
+/** The EKS name of the local cluster, and the identities its access entries map. */
+export const LOCAL_EKS: EksAccess = {
+  clusterName: 'dev',
+  region: 'us-east-1',
+  identities: {
+    // The function's own identity in tests: moto's answer for the 'testing' keys.
+    'arn:aws:iam::123456789012:user/moto': {
+      username: 'prs-manager-function',
+      groups: ['prs-manager'],
+    },
+    // A role in another account that the function assumes for a cross-account cluster.
+    'arn:aws:iam::111111111111:role/prs-manager-cross-account': {
+      username: 'prs-manager-cross-account',
+      groups: ['prs-manager'],
+    },
+  },
+};
 
 export interface AwsAccess {
   endpoint: string;
@@ -46,6 +77,7 @@ export interface EnvironmentPids {
   etcd: number;
   kubeApiserver: number;
   moto: number;
+  webhook: number;
 }
 
 /** Everything a separate process needs to use (or stop) a running environment. */
@@ -134,6 +166,7 @@ export async function stopEnvironmentFromState(state: EnvironmentState): Promise
     stopPid(state.pids.moto, 'moto'),
     stopPid(state.pids.kubeApiserver, 'kubeApiserver'),
   ]);
+  await stopPid(state.pids.webhook, 'webhook');
   // The apiserver goes first so it never runs against a stopped etcd.
   await stopPid(state.pids.etcd, 'etcd');
   if (path.basename(state.dir).startsWith(DIR_PREFIX)) {
@@ -179,7 +212,7 @@ function isEnvironmentState(value: unknown): value is EnvironmentState {
   return (
     strings(value.kube, kubeKeys) &&
     strings(value.aws, ['endpoint', 'region', 'accessKeyId', 'secretAccessKey']) &&
-    ['etcd', 'kubeApiserver', 'moto'].every((key) => Number.isInteger(pids[key]))
+    ['etcd', 'kubeApiserver', 'moto', 'webhook'].every((key) => Number.isInteger(pids[key]))
   );
 }
 
@@ -276,8 +309,8 @@ interface StartServersInput {
 async function startServers(input: StartServersInput): Promise<RunningEnvironment> {
   const { dir, binDir, pki, servers, detached, timeoutMs, log } = input;
   const deadline = Date.now() + timeoutMs;
-  const [etcdPort, peerPort, apiPort, motoPort] = (await freePorts(4)) as [
-    number, number, number, number,
+  const [etcdPort, peerPort, apiPort, motoPort, webhookPort] = (await freePorts(5)) as [
+    number, number, number, number, number,
   ];
   // A retried attempt starts from an empty etcd.
   await rm(path.join(dir, 'etcd'), { recursive: true, force: true });
@@ -308,6 +341,42 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
     detached,
   });
   servers.push(etcd);
+  // The token webhook checks EKS-style bearer tokens for the API server (token-webhook.ts).
+  const webhook = launch({
+    name: 'webhook',
+    command: process.execPath,
+    args: [path.join(here, 'token-webhook.ts')],
+    env: {
+      WEBHOOK_PORT: String(webhookPort),
+      WEBHOOK_CERT: path.join(pki.dir, 'apiserver.crt'),
+      WEBHOOK_KEY: path.join(pki.dir, 'apiserver.key'),
+      WEBHOOK_CLUSTER: LOCAL_EKS.clusterName,
+      WEBHOOK_MOTO: awsEndpoint,
+      WEBHOOK_IDENTITIES: JSON.stringify(LOCAL_EKS.identities),
+      WEBHOOK_SECRETS: JSON.stringify({ testing: 'testing' }),
+    },
+    dir,
+    detached,
+  });
+  servers.push(webhook);
+  const webhookConfig = path.join(pki.dir, 'webhook.kubeconfig');
+  await writeFile(webhookConfig, [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: webhook',
+    '  cluster:',
+    `    certificate-authority: ${pki.caFile}`,
+    `    server: https://127.0.0.1:${webhookPort}/authenticate`,
+    'users:',
+    '- name: apiserver',
+    '  user: {}',
+    'contexts:',
+    '- name: webhook',
+    '  context: {cluster: webhook, user: apiserver}',
+    'current-context: webhook',
+    '',
+  ].join('\n'));
   await waitUntil(etcd, deadline, () => httpStatus(`http://127.0.0.1:${etcdPort}/health`));
   log(`etcd ready on 127.0.0.1:${etcdPort}`);
 
@@ -330,6 +399,10 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
       `--service-account-signing-key-file=${path.join(pki.dir, 'sa.key')}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       '--disable-admission-plugins=ServiceAccount',
+      `--authentication-token-webhook-config-file=${webhookConfig}`,
+      '--authentication-token-webhook-version=v1',
+      // Every token is reviewed: tests of expired and refused tokens must not hit a cache.
+      '--authentication-token-webhook-cache-ttl=0s',
     ],
     dir,
     detached,
@@ -343,12 +416,18 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
     ),
     // The admin token avoids depending on anonymous access to /readyz. readyz only turns 200
     // after the post-start hooks, including the RBAC bootstrap roles, have run.
+    waitUntil(webhook, deadline, () => httpsStatus(`https://127.0.0.1:${webhookPort}/`, ca, 'probe')),
     waitUntil(apiserver, deadline, () =>
       httpsStatus(`${server}/readyz`, ca, pki.tokens.admin),
     ).then(() => log(`kube-apiserver ready on ${server}`)),
   ]);
 
-  const pids: EnvironmentPids = { etcd: etcd.pid, kubeApiserver: apiserver.pid, moto: moto.pid };
+  const pids: EnvironmentPids = {
+    etcd: etcd.pid,
+    kubeApiserver: apiserver.pid,
+    moto: moto.pid,
+    webhook: webhook.pid,
+  };
   const state: EnvironmentState = {
     kube: {
       server,
@@ -359,6 +438,7 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
       syncUser: 'registry-sync',
       syncGroup: 'prs-manager',
       nobodyToken: pki.tokens.nobody,
+      eks: LOCAL_EKS,
     },
     aws: { endpoint: awsEndpoint, region: 'us-east-1', accessKeyId: 'testing',
       secretAccessKey: 'testing' },
@@ -535,6 +615,7 @@ const commandMarkers: Record<string, string> = {
   etcd: 'etcd',
   kubeApiserver: 'kube-apiserver',
   moto: 'moto_launcher.py',
+  webhook: 'token-webhook.ts',
 };
 
 function looksLike(pid: number, name: string): boolean {

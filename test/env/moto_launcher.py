@@ -86,6 +86,10 @@ def patch_eks_cluster(endpoint: str, ca_file: str) -> None:
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
+        # A cluster named down-* stands for one that cannot be reached: its endpoint is a
+        # loopback port where nothing listens.
+        if str(getattr(self, 'name', '')).startswith('down-'):
+            self.endpoint = 'https://127.0.0.1:1'
         if not hasattr(self, "certificate_authority"):
             raise RuntimeError(
                 "moto_launcher: moto.eks.models.Cluster no longer sets certificate_authority; "

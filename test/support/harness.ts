@@ -11,7 +11,7 @@ import {
 import type { Log, LogFields } from '../../lambda/logger.ts';
 import { AwsTokenMinter, SkewClock } from '../../lambda/registries/aws-token-minter.ts';
 import type { TokenMinter } from '../../lambda/registries/token-minter.ts';
-import { sync, type EngineSettings, type SyncRequest } from '../../lambda/sync/engine.ts';
+import { sync, type ClusterTarget, type EngineSettings, type SyncRequest } from '../../lambda/sync/engine.ts';
 import { EXPIRES_ANNOTATION, MINTED_ANNOTATION, OWNER_LABEL } from '../../lambda/sync/model.ts';
 import type { RunReport } from '../../lambda/sync/report.ts';
 import { runOnce } from '../../lambda/sync/run.ts';
@@ -59,6 +59,8 @@ export interface RunOptions {
   readonly requestTimeoutMs?: number;
   readonly random?: () => number;
   readonly skew?: SkewClock;
+  /** Cluster targets instead of the local cluster through the sync user's kubeconfig. */
+  readonly clusters?: readonly ClusterTarget[];
 }
 
 export class Harness {
@@ -225,7 +227,7 @@ export class Harness {
     const source = options.source ?? await this.storeConfig(options.config);
     const cluster = { name: 'local', connect: async () => store };
     const request = options.request ?? { dryRun: false };
-    const report = await runOnce(source, [cluster], deps, request);
+    const report = await runOnce(source, options.clusters ?? [cluster], deps, request);
 
     return { report, requests, counters, logs };
   }

@@ -37,7 +37,7 @@ describe('refreshDue', () => {
     { name: '25 min left of a 1 h token', annotations: { [EXPIRES_ANNOTATION]: at(25), [MINTED_ANNOTATION]: at(-35) }, due: 'token expires in 25 min, under the margin of 30 min' },
     { name: '35 min left of a 1 h token', annotations: { [EXPIRES_ANNOTATION]: at(35), [MINTED_ANNOTATION]: at(-25) }, due: undefined },
   ])('answers $due for $name', ({ annotations, due }) => {
-    expect(refreshDue(live('e', 'a', { annotations }), NOW, 0.5)).toBe(due);
+    expect(refreshDue(live('e', 'a', { annotations: annotations as Record<string, string> }), NOW, 0.5)).toBe(due);
   });
 });
 

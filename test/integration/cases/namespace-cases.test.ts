@@ -98,7 +98,14 @@ describe('C-15 Thousands of target namespaces: exact targeting, paged listing, n
     expect(second.requests.filter((r) => WRITES.includes(r.verb))).toEqual([]);
     const lists = second.requests.filter((r) => r.verb === 'GET');
     expect(lists.every((r) => new URL(r.url).searchParams.get('limit') === '500')).toBe(true);
-    expect(lists.map((r) => new URL(r.url).searchParams.has('continue'))).toEqual([false, true, true]);
+    // 1500 owned Secrets in pages of 500: the first request has no continue token and every
+    // later one follows the token the previous page returned (the API server may cut a page
+    // short when a selector skips other Secrets, so there can be more than three).
+    const continued = lists.map((r) => new URL(r.url).searchParams.has('continue'));
+    expect(continued[0]).toBe(false);
+    expect(continued.slice(1).every(Boolean)).toBe(true);
+    expect(lists.length).toBeGreaterThanOrEqual(3);
+    expect(lists.length).toBeLessThanOrEqual(8);
     expect(second.report.totals.unchanged).toBe(1500);
 
     // Act: run 3, tenant-1500 removed from the entry
