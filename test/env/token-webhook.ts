@@ -103,7 +103,9 @@ function signature(url: URL, signedHeaders: string, amzDate: string, date: strin
     .join('&');
   const headers: Record<string, string> = { host: url.host, 'x-k8s-aws-id': cluster };
   const canonicalHeaders = signedHeaders.split(';').map((h) => `${h}:${headers[h] ?? ''}\n`).join('');
-  const request = ['GET', '/', canonicalQuery, canonicalHeaders, signedHeaders, 'UNSIGNED-PAYLOAD'].join('\n');
+  // A presigned GET has no body; outside S3, SigV4 signs the hash of the empty payload.
+  const emptyPayload = createHash('sha256').update('').digest('hex');
+  const request = ['GET', '/', canonicalQuery, canonicalHeaders, signedHeaders, emptyPayload].join('\n');
   const scope = `${date}/${region}/sts/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(request).digest('hex')].join('\n');
   const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();

@@ -81,8 +81,8 @@ describe('handler (the esbuild bundle, invoked as the Lambda runtime would)', ()
   });
 
   it.each([
-    { name: 'a wrong type', event: { dryRun: 'yes' }, message: 'invalid payload: dryRun: must be true or false; expected {"dryRun"?: boolean, "secrets"?: [names]}' },
-    { name: 'an unknown key', event: { dryrun: true }, message: 'invalid payload: (root): Unrecognized key: "dryrun"; expected {"dryRun"?: boolean, "secrets"?: [names]}' },
+    { name: 'a wrong type', event: { dryRun: 'yes' }, message: 'invalid payload: dryRun: must be true or false; expected {"dryRun"?: boolean, "secrets"?: [names], "clusters"?: [names]}' },
+    { name: 'an unknown key', event: { dryrun: true }, message: 'invalid payload: (root): Unrecognized key: "dryrun"; expected {"dryRun"?: boolean, "secrets"?: [names], "clusters"?: [names]}' },
   ])('fails the invocation for a payload with $name, naming the field', async ({ event, message }) => {
     // Arrange
     const { environment } = await setUp('handler-payload', ORIGINAL_EXAMPLE('handler-payload-apps'));
