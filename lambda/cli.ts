@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as k8s from './clusters/client-node.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { fitMargin } from './config/settings.ts';
+import { OWNER_PATTERN, OWNER_RULE, fitMargin } from './config/settings.ts';
 import { fileSource, secretsManagerSource, type ConfigSource } from './config/sources.ts';
 import { kubeConfigTarget } from './clusters/targets.ts';
 import { safeMessage } from './errors.ts';
@@ -29,6 +29,12 @@ interface CliOptions {
   refreshMargin: number;
 }
 
+function owner(value: string): string {
+  if (!OWNER_PATTERN.test(value)) throw new InvalidArgumentError(OWNER_RULE);
+
+  return value;
+}
+
 function fraction(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1');
@@ -48,7 +54,7 @@ export function program(): Command {
     .option('-s, --secret <name...>', 'only these entries (deletes nothing)')
     .addOption(new Option('-o, --output <format>', 'report format')
       .choices(['table', 'json']).default('table'))
-    .option('--owner <value>', 'owner label value of this installation', 'prs-manager')
+    .option('--owner <value>', 'owner label value of this installation', owner, 'prs-manager')
     .option('--refresh-margin <fraction>', 'refresh ECR tokens once this part of their life (or less) remains',
       fraction, 0.5);
 }
@@ -74,6 +80,11 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
+    if (opts.context && !kc.getContexts().some((c) => c.name === opts.context)) {
+      process.stderr.write(`error: the kubeconfig has no context ${JSON.stringify(opts.context)}\n`);
+
+      return 2;
+    }
     if (opts.context) kc.setCurrentContext(opts.context);
     // Without any kubeconfig, client-node invents a context aimed at http://localhost:8080.
     if (kc.getContexts().length === 0 || kc.getCurrentContext() === 'loaded-context') {

@@ -7,7 +7,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { AssumedRoles } from './aws/assumed-roles.ts';
 import { eksTarget } from './clusters/eks.ts';
 import { kubeconfigTarget } from './clusters/targets.ts';
-import { ConfigError, PrsManagerError } from './errors.ts';
+import { ConfigError, PrsManagerError, safeMessage } from './errors.ts';
 import { createLogger, routeNodeWarnings, type Log } from './logger.ts';
 import { AwsTokenMinter, SkewClock } from './registries/aws-token-minter.ts';
 import type { ClusterTarget, EngineDeps, SyncRequest } from './sync/engine.ts';
@@ -50,14 +50,30 @@ let runtime: Runtime | undefined;
 
 export async function handler(event: unknown): Promise<RunReport> {
   const log = createLogger();
-  const request = parseEvent(event);
-  const rt = (runtime ??= buildRuntime(process.env, log));
-  const source = secretsManagerSource(rt.sm, rt.settings.configSecretId);
-  const report = await runOnce(source, selectClusters(rt.clusters, request.clusters), rt.deps, request);
-  log.info('sync finished', { status: report.status, summary: summary(report) });
-  if (report.status !== 'success') throw new SyncFailedError(report);
+  try {
+    const request = parseEvent(event);
+    const rt = (runtime ??= buildRuntime(process.env, log));
+    const source = secretsManagerSource(rt.sm, rt.settings.configSecretId);
+    const report = await runOnce(source, selectClusters(rt.clusters, request.clusters), rt.deps, request);
+    log.info('sync finished', { status: report.status, summary: summary(report) });
+    if (report.status !== 'success') throw new SyncFailedError(report);
 
-  return report;
+    return report;
+  } catch (error) {
+    throw forTheCaller(error);
+  }
+}
+
+/**
+ * The one catch at the edge. The runtime prints a failed invocation's
+ * stack to the log and the caller; ours carries the safe message alone,
+ * and a foreign error only its name.
+ */
+function forTheCaller(error: unknown): Error {
+  const safe = error instanceof PrsManagerError ? error : new PrsManagerError(safeMessage(error));
+  safe.stack = `${safe.name}: ${safe.message}`;
+
+  return safe;
 }
 
 export interface InvocationRequest extends SyncRequest {
@@ -78,9 +94,24 @@ export function selectClusters(all: readonly ClusterTarget[], names: readonly st
   return all.filter((c) => names.includes(c.name));
 }
 
-/** The run a payload asks for; a scheduled event (or none) is a full run. */
+const MANUAL_KEYS = ['dryRun', 'secrets', 'clusters'];
+
+/**
+ * The run a payload asks for. A scheduled event, an empty payload or none
+ * is a full run; anything else must be a valid manual payload, so that a
+ * malformed one never turns into a full run with deletions.
+ */
 export function parseEvent(event: unknown): InvocationRequest {
-  if (!event || typeof event !== 'object' || isScheduled(event)) return { dryRun: false };
+  if (event === undefined || event === null) return { dryRun: false };
+  if (typeof event !== 'object' || Array.isArray(event)) {
+    throw new ConfigError('invalid payload: must be an object such as {"dryRun": true}');
+  }
+  if (isScheduled(event)) {
+    const manual = MANUAL_KEYS.find((key) => key in event);
+    if (manual) throw new ConfigError(`invalid payload: a scheduled event cannot carry ${manual}`);
+
+    return { dryRun: false };
+  }
   const parsed = manualPayload.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

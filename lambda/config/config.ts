@@ -33,6 +33,15 @@ export interface DockerCredential {
   readonly email?: string;
 }
 
+/** Aliases a document may expand: generous for shared credentials, finite against bombs. */
+const MAX_ALIASES = 10_000;
+
+/** Fields an entry and its credential may have; others are reported as ignored. */
+const ENTRY_FIELDS = new Set(['name', 'kubernetes_namespace', 'namespaces', 'type', 'credential']);
+const CREDENTIAL_FIELDS = new Set(['aws_ecr_repository_region', 'registry_ids', 'role_arn',
+  'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'docker_registry', 'docker_user',
+  'docker_password', 'docker_email']);
+
 /** A valid configuration entry, in the code's own names. */
 export interface RegistryEntry {
   /** Position in the document's `secrets` list, for messages. */
@@ -72,6 +81,7 @@ export function parseConfig(text: string, source: string): ParsedConfig {
   const warnings: ConfigIssue[] = [];
   list.forEach((raw, index) => {
     const result = entrySchema.safeParse(raw);
+    warnings.push(...unknownFields(raw, index));
     if (result.success) {
       entries.push(toEntry(result.data, index));
       warnings.push(...entryWarnings(result.data, index));
@@ -92,19 +102,27 @@ function parseText(text: string, source: string): unknown {
   // YAML 1.2 is a superset of JSON, so one parser reads both. Parser
   // messages quote the offending line, which may hold a password: report
   // only the position.
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // Merge keys (`<<: *anchor`) load as PyYAML, which the original tool used, loaded them.
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: true });
   const first = document.errors[0];
   if (first) {
     const where = first.linePos?.[0];
     const at = where ? ` at line ${where.line}, column ${where.col}` : '';
     throw new ConfigError(`${source}: not valid JSON or YAML${at} (${first.code})`);
   }
-
-  return document.toJS();
+  try {
+    return document.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch {
+    // An alias that names no anchor, or expansion past the limit (a "billion laughs" document).
+    throw new ConfigError(`${source}: a YAML alias is undefined, or aliases expand more than ` +
+      `${MAX_ALIASES} times`);
+  }
 }
 
 function secretsList(document: unknown, source: string): unknown[] {
-  const root = isObject(document) && isObject(document.config) ? document.config : document;
+  // The original chart nested the list under `config`; a top-level list wins.
+  const nested = isObject(document) && !('secrets' in document) && isObject(document.config);
+  const root = nested && isObject(document) ? document.config : document;
   if (!isObject(root) || !('secrets' in root)) {
     throw new ConfigError(`${source}: secrets: required, a list of entries`, [
       { path: 'secrets', rule: 'required, a list of entries' },
@@ -176,11 +194,28 @@ function entryWarnings(raw: RawEntry, index: number): ConfigIssue[] {
   }];
 }
 
+/** Fields the project does not know: ignored, and reported so that a typo is seen. */
+function unknownFields(raw: unknown, index: number): ConfigIssue[] {
+  if (!isObject(raw)) return [];
+  const unknown = (fields: Record<string, unknown>, known: Set<string>, at: string) =>
+    Object.keys(fields).filter((k) => !known.has(k)).map((k) => ({
+      path: `${at}.${k}`,
+      rule: 'unknown field, ignored (check its spelling)',
+    }));
+  const credential = isObject(raw.credential) ? raw.credential : {};
+
+  return [
+    ...unknown(raw, ENTRY_FIELDS, `secrets[${index}]`),
+    ...unknown(credential, CREDENTIAL_FIELDS, `secrets[${index}].credential`),
+  ];
+}
+
 /** A (name, namespace) pair may come from one entry only; later ones are invalid. */
 function findDuplicates(entries: readonly RegistryEntry[]): Map<number, InvalidEntry> {
   const duplicates = new Map<number, InvalidEntry>();
-  entries.forEach((entry, i) => {
-    const earlier = entries.slice(0, i).find((other) => other.name === entry.name &&
+  const byName = Map.groupBy(entries, (entry) => entry.name);
+  entries.forEach((entry) => {
+    const earlier = (byName.get(entry.name) ?? []).find((other) => other.index < entry.index &&
       overlap(other.namespaces, entry.namespaces));
     if (!earlier) return;
     duplicates.set(entry.index, {

@@ -35,11 +35,18 @@ const namespaceName = z.string({ error: 'must be a string' }).superRefine((value
   }
 });
 
-const nonEmpty = z
-  .string({ error: 'required, a non-empty string' })
-  .min(1, { error: 'required, must not be empty' });
+/** Text that can be written: a lone UTF-16 surrogate cannot be encoded as UTF-8. */
+const wellFormed = (value: string) => value.isWellFormed();
+const UNICODE = { error: 'must be valid Unicode text' };
 
-const optionalText = z.string({ error: 'must be a string' }).optional();
+const nonEmpty = z
+  .string({ error: 'required, a non-empty string (quote numbers: 0123 would load as 123)' })
+  .min(1, { error: 'required, must not be empty' })
+  .refine(wellFormed, UNICODE);
+
+const optionalText = z.string({ error: 'must be a string' }).refine(wellFormed, UNICODE).optional();
+
+const CREDENTIAL = { error: 'required, an object with the registry credentials' };
 
 const ecrCredential = z
   .object({
@@ -62,7 +69,7 @@ const ecrCredential = z
     aws_access_key_id: optionalText,
     aws_secret_access_key: optionalText,
     aws_session_token: optionalText,
-  })
+  }, CREDENTIAL)
   .superRefine((value, ctx) => {
     const { aws_access_key_id: id, aws_secret_access_key: key } = value;
     if (Boolean(id) === Boolean(key)) return;
@@ -74,7 +81,7 @@ const ecrCredential = z
   });
 
 const dockerRegistry = z.string({ error: 'must be a string' }).superRefine((value, ctx) => {
-  const problem = value.trim() ? registryProblem(value) : undefined;
+  const problem = value.trim() ? registryProblem(value) : 'must not be blank; omit it for Docker Hub';
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
@@ -85,7 +92,7 @@ const dockerCredential = z.object({
   }),
   docker_password: nonEmpty,
   docker_email: optionalText,
-});
+}, CREDENTIAL);
 
 const entryBase = {
   name: secretName,
@@ -104,7 +111,7 @@ export const entrySchema = z
       z.object({ ...entryBase, type: z.literal('ECR'), credential: ecrCredential }),
       z.object({ ...entryBase, type: z.literal('DOCKER'), credential: dockerCredential }),
     ],
-    { error: 'required, "ECR" or "DOCKER"' },
+    { error: 'required, "ECR" or "DOCKER" (upper case)' },
   )
   .superRefine((value, ctx) => {
     const { kubernetes_namespace: one, namespaces: many } = value;
@@ -115,7 +122,8 @@ export const entrySchema = z
         message: 'required: set kubernetes_namespace or namespaces (["*"] for all namespaces)',
       });
     }
-    if (many && many.includes(ALL_NAMESPACES) && many.length > 1) {
+    const all = [...(many ?? []), ...(one === undefined ? [] : [one])];
+    if (all.includes(ALL_NAMESPACES) && new Set(all).size > 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['namespaces'],

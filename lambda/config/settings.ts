@@ -34,20 +34,23 @@ export type KubeconfigClusterSpec = z.infer<typeof kubeconfigCluster>;
 export type EksClusterSpec = z.infer<typeof eksCluster>;
 export type ClusterSpec = KubeconfigClusterSpec | EksClusterSpec;
 
+/** The owner is a label value (and part of a label selector): 1-63 plain characters. */
+export const OWNER_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+export const OWNER_RULE = 'must be a valid label value (1-63 letters, digits, "-", "_", ".")';
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z.object({
-  PRS_MANAGER_CONFIG_SECRET_ID: z.string().min(1, { error: 'required: the configuration secret id' }),
+  PRS_MANAGER_CONFIG_SECRET_ID: z.string({ error: 'required: the configuration secret id or ARN' })
+    .min(1, { error: 'required: the configuration secret id or ARN' }),
   PRS_MANAGER_CLUSTERS: z.string().default('[]'),
-  PRS_MANAGER_OWNER: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, {
-    error: 'must be a valid label value (up to 63 letters, digits, "-", "_", ".")',
-  }).default('prs-manager'),
+  PRS_MANAGER_OWNER: z.string().regex(OWNER_PATTERN, { error: OWNER_RULE }).default('prs-manager'),
   PRS_MANAGER_REFRESH_MARGIN: z.coerce.number().gt(0).lt(1).default(0.5),
   PRS_MANAGER_RUN_INTERVAL_MINUTES: positiveInt(60),
   PRS_MANAGER_CONCURRENCY: positiveInt(8),
   PRS_MANAGER_CLUSTER_CONCURRENCY: positiveInt(4),
   PRS_MANAGER_WRITES_PER_SECOND: positiveInt(20),
-  PRS_MANAGER_REQUEST_TIMEOUT_SECONDS: positiveInt(10),
+  PRS_MANAGER_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().positive().max(600).default(10),
   PRS_MANAGER_PAGE_SIZE: positiveInt(500),
   PRS_MANAGER_AWS_MAX_ATTEMPTS: positiveInt(3),
   AWS_ENDPOINT_URL: z.string().url().optional(),
@@ -75,7 +78,9 @@ const TOKEN_HOURS = 12;
 
 /** @throws ConfigError naming the variable and the rule. */
 export function loadSettings(env: Record<string, string | undefined>): Settings {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable means unset, as in a shell: its default applies.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(set);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), rule: i.message }));
     throw new ConfigError(`bad setting: ${issues.map((i) => `${i.path}: ${i.rule}`).join('; ')}`, issues);
@@ -132,7 +137,8 @@ function parseClusters(text: string): ClusterSpec[] {
   const parsed = z.array(clusterSchema).safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new ConfigError(`PRS_MANAGER_CLUSTERS${formatPath(first?.path ?? []).replace(/^(?!\[)/, '.')}: ` +
+    const at = formatPath(first?.path ?? []);
+    throw new ConfigError(`PRS_MANAGER_CLUSTERS${at && !at.startsWith('[') ? `.${at}` : at}: ` +
       `${first?.message ?? 'invalid'}`);
   }
   const names = parsed.data.map((c) => c.name);

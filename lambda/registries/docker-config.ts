@@ -6,6 +6,8 @@
  * scheme; Docker Hub is found under `index.docker.io`.
  */
 
+import { PrsManagerError } from '../errors.ts';
+
 /** The key every Docker Hub spelling becomes; the kubelet normalises it to index.docker.io. */
 export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 
@@ -90,7 +92,7 @@ export function encodeDockerConfig(auths: Auths): string {
     ordered[key] = { username, password, ...(email ? { email } : {}), auth };
   }
   const problem = dockerConfigProblem(ordered);
-  if (problem) throw new Error(`refusing to write an unusable .dockerconfigjson: ${problem}`);
+  if (problem) throw new PrsManagerError(`refusing to write an unusable .dockerconfigjson: ${problem}`);
 
   return Buffer.from(JSON.stringify({ auths: ordered }), 'utf8').toString('base64');
 }

@@ -1,6 +1,7 @@
 import Bottleneck from 'bottleneck';
 import type { EcrCredential, ParsedConfig, RegistryEntry } from '../config/config.ts';
 import {
+  ConfigError,
   KubernetesApiError,
   MalformedEcrTokenError,
   errorCode,
@@ -84,6 +85,12 @@ export async function sync(
   deps: EngineDeps,
   request: SyncRequest,
 ): Promise<RunReport> {
+  const known = new Set([...config.entries.map((e) => e.name), ...config.invalid.map((e) => e.name)]);
+  const unknown = request.only?.find((name) => !known.has(name));
+  if (unknown !== undefined) {
+    return configFailureReport(source, new ConfigError(`payload secrets: no entry is named ` +
+      `${JSON.stringify(unknown)}`), request.dryRun);
+  }
   const tokens = new RunTokenCache(deps.minter);
   const entries = request.only
     ? config.entries.filter((e) => request.only?.includes(e.name))
@@ -139,6 +146,8 @@ interface ClusterContext extends RunContext {
 function noDeleteReason(config: ParsedConfig, request: SyncRequest): string | undefined {
   if (config.entries.length === 0) return 'the configuration has no valid entries';
   if (request.only) return 'the run is narrowed to named secrets';
+  // Its Secrets cannot be told from orphans when the entry's own name is unreadable.
+  if (config.invalid.some((e) => e.name === undefined)) return 'an invalid entry has no readable name';
 
   return undefined;
 }
@@ -167,8 +176,14 @@ async function reconcileCluster(ctx: ClusterContext): Promise<ReportRow[]> {
   const namespaces = await readNamespaces(ctx);
   const desired = ctx.entries.flatMap((entry) => {
     const targets = targetNamespaces(entry, namespaces, ctx, rows);
+    try {
+      return desiredSecrets(entry, targets);
+    } catch (error) {
+      // Content that cannot be encoded fails its entry, not the cluster.
+      rows.push(failedRow(ctx, '*', entry.name, entry.name, error));
 
-    return desiredSecrets(entry, targets);
+      return [];
+    }
   });
   const { live, unreadable } = await readOwned(ctx, [...new Set(desired.map((d) => d.namespace))]);
   const readable = desired.filter((d) => {

@@ -111,7 +111,7 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    { name: 'missing docker_user', credential: { docker_user: undefined }, path: 'secrets[0].credential.docker_user', rule: 'required, a non-empty string' },
+    { name: 'missing docker_user', credential: { docker_user: undefined }, path: 'secrets[0].credential.docker_user', rule: 'required, a non-empty string (quote numbers: 0123 would load as 123)' },
     { name: 'empty docker_user', credential: { docker_user: '' }, path: 'secrets[0].credential.docker_user', rule: 'required, must not be empty' },
     { name: 'empty docker_password', credential: { docker_password: '' }, path: 'secrets[0].credential.docker_password', rule: 'required, must not be empty' },
     { name: 'a colon in docker_user', credential: { docker_user: 'a:b' }, path: 'secrets[0].credential.docker_user', rule: 'must not contain ":" (the registry splits user and password at the first colon)' },
@@ -125,8 +125,8 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    { name: 'no type', entry: docker({ type: undefined }), issue: { path: 'secrets[0].type', rule: 'required, "ECR" or "DOCKER"' } },
-    { name: 'an unknown type', entry: docker({ type: 'GCR' }), issue: { path: 'secrets[0].type', rule: 'required, "ECR" or "DOCKER"' } },
+    { name: 'no type', entry: docker({ type: undefined }), issue: { path: 'secrets[0].type', rule: 'required, "ECR" or "DOCKER" (upper case)' } },
+    { name: 'an unknown type', entry: docker({ type: 'GCR' }), issue: { path: 'secrets[0].type', rule: 'required, "ECR" or "DOCKER" (upper case)' } },
     { name: 'a region that is not one', entry: { name: 'e', kubernetes_namespace: 'a', type: 'ECR', credential: { aws_ecr_repository_region: 'Virginia' } }, issue: { path: 'secrets[0].credential.aws_ecr_repository_region', rule: 'must be an AWS region such as us-east-1' } },
     { name: 'a short registry id', entry: { name: 'e', kubernetes_namespace: 'a', type: 'ECR', credential: { aws_ecr_repository_region: 'us-east-1', registry_ids: ['1234'] } }, issue: { path: 'secrets[0].credential.registry_ids[0]', rule: 'must be a 12-digit account id' } },
     { name: 'half a key pair', entry: { name: 'e', kubernetes_namespace: 'a', type: 'ECR', credential: { aws_ecr_repository_region: 'us-east-1', aws_access_key_id: 'AKIAEXAMPLE' } }, issue: { path: 'secrets[0].credential.aws_secret_access_key', rule: 'aws_access_key_id and aws_secret_access_key go together: set both or neither' } },
