@@ -4,11 +4,12 @@
 // twice, and shows the pull secrets that exist. Everything is stopped at the end.
 import * as k8s from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { table, type RunReport } from '../lambda/sync/report.ts';
 import { EXPIRES_ANNOTATION, OWNER_LABEL } from '../lambda/sync/model.ts';
 import { startEnvironment, type RunningEnvironment } from '../test/env/environment.ts';
-import { adminKubeConfig, syncKubeConfig } from '../test/env/test-env.ts';
-import { functionEnvironment, invokeBundle, kubeconfigText, putSecret, type Invocation } from '../test/support/bundle.ts';
+import { adminKubeConfig } from '../test/env/test-env.ts';
+import { functionEnvironment, invokeBundle, putSecret, registerEksCluster, type Invocation } from '../test/support/bundle.ts';
 import { grantSyncCluster } from '../test/support/harness.ts';
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
@@ -30,9 +31,12 @@ async function demo(env: RunningEnvironment): Promise<void> {
   heading('configuration stored in Secrets Manager as prs-manager/config (examples/config.yaml)');
   say(config.replace(/^/gm, '   ').trimEnd());
   await putSecret(env, 'prs-manager/config', config);
-  await putSecret(env, 'prs-manager/kubeconfig/local', kubeconfigText(syncKubeConfig(env)));
+  // The local API server plays EKS cluster "dev": moto's DescribeCluster answers with its
+  // endpoint and CA, and its token webhook checks the function's bearer tokens as EKS does.
+  await registerEksCluster(env);
   await grantSyncCluster(env);
-  const environment = functionEnvironment(env, 'prs-manager/config', 'prs-manager/kubeconfig/local', {
+  heading(`clusters: PRS_MANAGER_CLUSTERS=[{"name":"${env.kube.eks.clusterName}"}] (EKS sign-in with the function's IAM identity)`);
+  const environment = functionEnvironment(env, 'prs-manager/config', { eks: true }, {
     POWERTOOLS_LOG_LEVEL: 'INFO',
   });
   const scheduled = { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} };
@@ -43,6 +47,10 @@ async function demo(env: RunningEnvironment): Promise<void> {
   show(await invokeBundle(scheduled, environment));
   heading('manual dry run: {"dryRun": true, "secrets": ["ecr-dev"]}');
   show(await invokeBundle({ dryRun: true, secrets: ['ecr-dev'] }, environment));
+  const reviews = (await readFile(path.join(env.dir, 'webhook.log'), 'utf8')).split('\n')
+    .filter((line) => line.startsWith('allowed') || line.startsWith('refused'));
+  heading(`token webhook: ${reviews.length} bearer tokens reviewed as EKS would`);
+  say(`   ${[...new Set(reviews)].join(', ')}`);
   heading('pull secrets in the cluster (values not shown)');
   await listSecrets(env);
 }

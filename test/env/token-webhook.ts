@@ -148,6 +148,12 @@ async function callerArn(url: URL, keyId: string, date: string, region: string):
 
 const server = https.createServer({ cert: readFileSync(env('WEBHOOK_CERT')), key: readFileSync(env('WEBHOOK_KEY')) },
   (request, response) => {
+    // GET is the environment's readiness probe; reviews are POSTed.
+    if (request.method === 'GET') {
+      response.end('ok');
+
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {

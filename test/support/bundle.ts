@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as k8s from '@kubernetes/client-node';
 import type { RunReport } from '../../lambda/sync/report.ts';
@@ -21,6 +22,18 @@ export interface Invocation {
   readonly stderr: string;
 }
 
+/** Registers the local API server in moto's EKS under the name its token webhook accepts. */
+export async function registerEksCluster(env: EnvironmentState): Promise<void> {
+  const eks = new EKSClient(awsClientConfig(env));
+  await eks.send(new CreateClusterCommand({
+    name: env.kube.eks.clusterName,
+    roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
+    resourcesVpcConfig: { subnetIds: [] },
+  })).catch((error: Error) => {
+    if (error.name !== 'ResourceInUseException') throw error;
+  });
+}
+
 /** Puts a secret string in moto's Secrets Manager, creating or updating it. */
 export async function putSecret(env: EnvironmentState, name: string, value: string): Promise<void> {
   const client = new SecretsManagerClient(awsClientConfig(env));
@@ -32,9 +45,16 @@ export async function putSecret(env: EnvironmentState, name: string, value: stri
   }
 }
 
-/** The function's environment for the local servers: config and kubeconfig in moto. */
-export function functionEnvironment(env: EnvironmentState, configSecretId: string, kubeconfigSecretId: string,
-  extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * The function's environment for the local servers: the configuration in moto, and the
+ * local cluster reached through a kubeconfig kept in moto, or (`{eks: true}`) as the EKS
+ * cluster moto describes, signing in with the function's own identity.
+ */
+export function functionEnvironment(env: EnvironmentState, configSecretId: string,
+  cluster: string | { eks: true }, extra: Record<string, string> = {}): Record<string, string> {
+  const clusters = typeof cluster === 'string'
+    ? [{ name: 'local', kubeconfigSecretId: cluster }]
+    : [{ name: env.kube.eks.clusterName, region: env.kube.eks.region }];
   return {
     PATH: process.env.PATH ?? '',
     AWS_ENDPOINT_URL: env.aws.endpoint,
@@ -42,7 +62,7 @@ export function functionEnvironment(env: EnvironmentState, configSecretId: strin
     AWS_ACCESS_KEY_ID: env.aws.accessKeyId,
     AWS_SECRET_ACCESS_KEY: env.aws.secretAccessKey,
     PRS_MANAGER_CONFIG_SECRET_ID: configSecretId,
-    PRS_MANAGER_CLUSTERS: JSON.stringify([{ name: 'local', kubeconfigSecretId }]),
+    PRS_MANAGER_CLUSTERS: JSON.stringify(clusters),
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
     ...extra,
   };
