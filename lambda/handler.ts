@@ -159,7 +159,8 @@ export function buildRuntime(env: Record<string, string | undefined>, log: Log):
   };
   const ownCredentials = defaultProvider();
   const clusters = settings.clusters.map((c) => ('kubeconfigSecretId' in c
-    ? kubeconfigTarget(c.name, secretsManagerSource(sm, c.kubeconfigSecretId), c.context, storeOptions)
+    ? kubeconfigTarget(c.name, secretsManagerSource(sm, c.kubeconfigSecretId), c.context, storeOptions,
+      undefined, c.chartNamespace)
     : eksTarget(c, {
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
       roles,

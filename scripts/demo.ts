@@ -10,7 +10,7 @@ import { EXPIRES_ANNOTATION, OWNER_LABEL } from '../lambda/sync/model.ts';
 import { startEnvironment, type RunningEnvironment } from '../test/env/environment.ts';
 import { adminKubeConfig } from '../test/env/test-env.ts';
 import { functionEnvironment, invokeBundle, putSecret, registerEksCluster, type Invocation } from '../test/support/bundle.ts';
-import { grantSyncCluster } from '../test/support/harness.ts';
+import { helmCluster, installChart } from '../test/helm/helm.ts';
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
 const heading = (text: string) => say(`\n== ${text}`);
@@ -34,7 +34,14 @@ async function demo(env: RunningEnvironment): Promise<void> {
   // The local API server plays EKS cluster "dev": moto's DescribeCluster answers with its
   // endpoint and CA, and its token webhook checks the function's bearer tokens as EKS does.
   await registerEksCluster(env);
-  await grantSyncCluster(env);
+  heading('cluster owner: helm install prs-manager ./helm -n prs-manager --create-namespace (grants namespace default)');
+  const helm = await helmCluster(env);
+  try {
+    const installed = await installChart(helm, { name: 'prs-manager', namespace: 'prs-manager' }, { namespaces: ['default'] });
+    say(installed.stdout.trim().replace(/^/gm, '   '));
+  } finally {
+    await helm.dispose();
+  }
   heading(`clusters: PRS_MANAGER_CLUSTERS=[{"name":"${env.kube.eks.clusterName}"}] (EKS sign-in with the function's IAM identity)`);
   const environment = functionEnvironment(env, 'prs-manager/config', { eks: true }, {
     POWERTOOLS_LOG_LEVEL: 'INFO',

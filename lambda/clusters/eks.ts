@@ -5,6 +5,7 @@ import type { EksClusterSpec } from '../config/settings.ts';
 import { ClusterUnreachableError } from '../errors.ts';
 import type { ClusterTarget } from '../sync/engine.ts';
 import { KubeConfig } from './client-node.ts';
+import { DEFAULT_CHART_NAMESPACE } from './grants.ts';
 import { createKubernetesStore, type RequestCounters, type StoreOptions } from './kubernetes-store.ts';
 import { TokenSource, type CredentialSource } from './eks-token.ts';
 
@@ -35,6 +36,8 @@ export function eksTarget(spec: EksClusterSpec, options: EksOptions): ClusterTar
 
   return {
     name: spec.name,
+    // An EKS cluster lets the function in through its chart, and says what it grants there.
+    chart: { namespace: spec.chartNamespace ?? DEFAULT_CHART_NAMESPACE, required: true },
     connect: async () => {
       const { endpoint, caData } = await describe(spec.name, region, await credentials(), options);
       const tokens = new TokenSource(spec.name, region, credentials, options.now);

@@ -137,6 +137,19 @@ class KubernetesSecretStore implements SecretStore {
     return items.map(toLive);
   }
 
+  async readConfigMap(namespace: string, name: string):
+    Promise<Readonly<Record<string, string>> | undefined> {
+    try {
+      const map = await this.#call({ verb: 'get', resource: 'configmaps', namespace, name },
+        () => this.#core.readNamespacedConfigMap({ name, namespace }));
+
+      return map.data ?? {};
+    } catch (error) {
+      if (error instanceof KubernetesApiError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
   async readSecret(namespace: string, name: string): Promise<LiveSecret | undefined> {
     try {
       return toLive(await this.#call({ verb: 'get', resource: 'secrets', namespace, name },

@@ -13,6 +13,8 @@ export interface SecretStore {
    * undefined) in all of them, following `continue` tokens.
    */
   listSecrets(labelSelector: string, namespace?: string): Promise<LiveSecret[]>;
+  /** The data of one ConfigMap, or undefined when it does not exist. */
+  readConfigMap(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
   /** One Secret, or undefined when it does not exist. */
   readSecret(namespace: string, name: string): Promise<LiveSecret | undefined>;
   createSecret(body: SecretBody): Promise<LiveSecret>;

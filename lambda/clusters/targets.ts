@@ -1,6 +1,7 @@
 import * as k8s from './client-node.ts';
 import type { ConfigSource } from '../config/sources.ts';
 import type { ClusterTarget } from '../sync/engine.ts';
+import { DEFAULT_CHART_NAMESPACE } from './grants.ts';
 import { createKubernetesStore, type RequestCounters, type StoreOptions } from './kubernetes-store.ts';
 
 /**
@@ -22,9 +23,11 @@ export function kubeconfigTarget(
   context: string | undefined,
   options: StoreOptions,
   counters?: RequestCounters,
+  chartNamespace: string = DEFAULT_CHART_NAMESPACE,
 ): ClusterTarget {
   return {
     name,
+    chart: { namespace: chartNamespace, required: false },
     connect: async () => createKubernetesStore(kubeConfigFromText(await source.read(), context),
       options, counters),
   };

@@ -14,6 +14,8 @@ const kubeconfigCluster = z.object({
   kubeconfigSecretId: z.string().min(1),
   /** The kubeconfig context; default: its current context. */
   context: z.string().min(1).optional(),
+  /** Where the Helm chart is installed, if it is (optional for these clusters). */
+  chartNamespace: z.string().min(1).optional(),
 }).strict();
 
 const eksCluster = z.object({
@@ -24,6 +26,8 @@ const eksCluster = z.object({
   /** A role to assume for this cluster (another account); default: the function's role. */
   roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'must be an IAM role ARN' })
     .optional(),
+  /** Where the Helm chart is installed (it must be); default: prs-manager. */
+  chartNamespace: z.string().min(1).optional(),
 }).strict();
 
 const clusterSchema = z.union([kubeconfigCluster, eksCluster], {

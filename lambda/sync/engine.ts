@@ -3,6 +3,7 @@ import type { EcrCredential, ParsedConfig, RegistryEntry } from '../config/confi
 import {
   ConfigError,
   KubernetesApiError,
+  PrsManagerError,
   MalformedEcrTokenError,
   errorCode,
   safeMessage,
@@ -11,6 +12,13 @@ import type { Log } from '../logger.ts';
 import { encodeDockerConfig } from '../registries/docker-config.ts';
 import { ecrAuths, effectiveExpiry } from '../registries/ecr.ts';
 import { RunTokenCache, type TokenMinter } from '../registries/token-minter.ts';
+import {
+  DEFAULT_CHART_NAMESPACE,
+  GRANTS_CONFIGMAP,
+  granted,
+  parseGrants,
+  type Grants,
+} from '../clusters/grants.ts';
 import type { SecretStore } from '../clusters/secret-store.ts';
 import { desiredSecrets, mergedBody, newBody } from './desired.ts';
 import {
@@ -34,6 +42,12 @@ import {
 export interface ClusterTarget {
   readonly name: string;
   connect(): Promise<SecretStore>;
+  /**
+   * Where the cluster's Helm chart records its grant. Required: a cluster
+   * without it is not touched. Optional (kubeconfig targets): without it,
+   * the kubeconfig's identity is trusted with what it was given.
+   */
+  readonly chart?: { readonly namespace: string; readonly required: boolean };
 }
 
 export interface EngineSettings {
@@ -141,6 +155,33 @@ interface ClusterContext extends RunContext {
   readonly store: SecretStore;
   readonly log: Log;
   readonly writes: Bottleneck;
+  /** What the cluster's chart grants; undefined when it has no chart and needs none. */
+  readonly grants: Grants | undefined;
+}
+
+/**
+ * The cluster's grant, read in one request before anything else. A cluster
+ * whose chart is required but absent (or unreadable to us) is not touched.
+ */
+async function readGrants(target: ClusterTarget, store: SecretStore): Promise<Grants | undefined> {
+  const chart = target.chart ?? { namespace: DEFAULT_CHART_NAMESPACE, required: false };
+  let data;
+  try {
+    data = await store.readConfigMap(chart.namespace, GRANTS_CONFIGMAP);
+  } catch (error) {
+    if (!(error instanceof KubernetesApiError && error.code === 403)) throw error;
+    if (!chart.required) return undefined;
+    throw new PrsManagerError(`prs-manager is not installed in this cluster for this identity: ` +
+      `reading ConfigMap ${chart.namespace}/${GRANTS_CONFIGMAP} is forbidden (is the function's ` +
+      'role mapped to the group the chart binds?)');
+  }
+  if (data === undefined) {
+    if (!chart.required) return undefined;
+    throw new PrsManagerError(`prs-manager is not installed in this cluster (no ConfigMap ` +
+      `${GRANTS_CONFIGMAP} in namespace ${chart.namespace}); install the Helm chart there`);
+  }
+
+  return parseGrants(data);
 }
 
 function noDeleteReason(config: ParsedConfig, request: SyncRequest): string | undefined {
@@ -160,7 +201,8 @@ async function syncCluster(target: ClusterTarget, run: RunContext): Promise<Clus
       maxConcurrent: run.deps.settings.concurrency,
       minTime: Math.ceil(1000 / run.deps.settings.writesPerSecond),
     });
-    const rows = await reconcileCluster({ ...run, cluster: target.name, store, log, writes });
+    const grants = await readGrants(target, store);
+    const rows = await reconcileCluster({ ...run, cluster: target.name, store, log, writes, grants });
     log.info('cluster synced', { rows: rows.length });
 
     return { cluster: target.name, status: 'ok', rows };
@@ -210,6 +252,12 @@ async function reconcileCluster(ctx: ClusterContext): Promise<ReportRow[]> {
 /** All namespaces, when some entry targets all of them; else undefined (not needed). */
 async function readNamespaces(ctx: ClusterContext): Promise<NamespaceList | undefined> {
   if (!ctx.entries.some((e) => e.namespaces.all)) return undefined;
+  if (ctx.grants && !ctx.grants.allNamespaces) {
+    // "All namespaces" is what the cluster grants; listing namespaces is not among it.
+    const granted = ctx.grants.namespaces.map((name) => [name, { name, terminating: false }] as const);
+
+    return { items: new Map(granted) };
+  }
   try {
     return { items: new Map((await ctx.store.listNamespaces()).map((n) => [n.name, n])) };
   } catch (error) {
@@ -242,6 +290,12 @@ function targetNamespaces(
   const known = namespaces?.items;
 
   return entry.namespaces.names.filter((name) => {
+    if (ctx.grants && !granted(ctx.grants, name)) {
+      rows.push(row(ctx, name, entry.name, entry.name, Action.skipped,
+        'not granted: the cluster\'s prs-manager chart does not grant this namespace'));
+
+      return false;
+    }
     const info = known?.get(name);
     if (known && !info) {
       rows.push(row(ctx, name, entry.name, entry.name, Action.skipped, 'namespace does not exist'));
@@ -269,6 +323,10 @@ async function readOwned(
   namespaces: readonly string[],
 ): Promise<{ live: LiveSecret[]; unreadable: Map<string, unknown> }> {
   const selector = `${OWNER_LABEL}=${ctx.deps.settings.owner}`;
+  if (ctx.grants && !ctx.grants.allNamespaces) {
+    // Exactly the granted namespaces: orphans there are found, and nothing else is asked for.
+    return readNamespaced(ctx, selector, ctx.grants.namespaces);
+  }
   try {
     return { live: await ctx.store.listSecrets(selector), unreadable: new Map() };
   } catch (error) {
@@ -276,6 +334,15 @@ async function readOwned(
     ctx.log.warn('secrets cannot be listed cluster-wide; reading configured namespaces only, ' +
       'so owned secrets in other namespaces are not cleaned up', { errorCode: '403' });
   }
+
+  return readNamespaced(ctx, selector, namespaces);
+}
+
+async function readNamespaced(
+  ctx: ClusterContext,
+  selector: string,
+  namespaces: readonly string[],
+): Promise<{ live: LiveSecret[]; unreadable: Map<string, unknown> }> {
   const unreadable = new Map<string, unknown>();
   const reads = new Bottleneck({ maxConcurrent: ctx.deps.settings.concurrency });
   const lists = await Promise.all(namespaces.map((ns) => reads.schedule(async () => {

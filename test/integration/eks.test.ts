@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import * as k8s from '@kubernetes/client-node';
-import { AssumedRoles } from '../../lambda/aws/assumed-roles.ts';
-import { eksTarget, type EksOptions } from '../../lambda/clusters/eks.ts';
+import { eksTarget } from '../../lambda/clusters/eks.ts';
 import { eksToken } from '../../lambda/clusters/eks-token.ts';
 import { createKubernetesStore } from '../../lambda/clusters/kubernetes-store.ts';
 import type { ClusterTarget } from '../../lambda/sync/engine.ts';
+import { createEksCluster, eksOptions } from '../support/eks.ts';
 import { Harness, grantSyncCluster } from '../support/harness.ts';
-import { awsClientConfig, loadTestEnvironment } from '../env/test-env.ts';
+import { adminKubeConfig, awsClientConfig, loadTestEnvironment } from '../env/test-env.ts';
+import { helmCluster, installChart } from '../helm/helm.ts';
 
 const env = loadTestEnvironment();
 const CROSS_ROLE = 'arn:aws:iam::111111111111:role/prs-manager-cross-account';
@@ -18,34 +18,25 @@ const STATIC = { accessKeyId: env.aws.accessKeyId, secretAccessKey: env.aws.secr
 const REGCRED = [{ name: 'regcred', kubernetes_namespace: 'apps', type: 'DOCKER',
   credential: { docker_registry: 'registry.example.com', docker_user: 'u', docker_password: 'p' } }];
 
-async function createCluster(name: string, credentials = STATIC): Promise<void> {
-  const eks = new EKSClient({ ...awsClientConfig(env), credentials });
-  await eks.send(new CreateClusterCommand({
-    name,
-    roleArn: 'arn:aws:iam::123456789012:role/eks',
-    resourcesVpcConfig: { subnetIds: [] },
-  })).catch((e: Error) => {
-    if (e.name !== 'ResourceInUseException') throw e;
-  });
-}
-
-function options(now: () => Date = () => new Date()): EksOptions {
-  return {
-    region: env.aws.region,
-    roles: new AssumedRoles({ endpoint: env.aws.endpoint, now: () => now().getTime() }),
-    now,
-    endpoint: env.aws.endpoint,
-    ownCredentials: async () => STATIC,
-    store: { requestTimeoutMs: 5000, pageSize: 500, maxSockets: 4, userAgent: 'prs-manager-test' },
-  };
-}
+const createCluster = (name: string, credentials?: typeof STATIC) => createEksCluster(env, name, credentials);
+const options = (now?: () => Date) => eksOptions(env, now);
 
 async function runOn(h: Harness, clusters: ClusterTarget[]) {
   return h.run({ config: REGCRED, clusters });
 }
 
+const NAMESPACES = ['eks-ok-apps', 'eks-two-apps', 'eks-cross-apps'];
+
 beforeAll(async () => {
   await grantSyncCluster(env);
+  // The chart is how an EKS cluster lets the function in; these tests' namespaces are granted.
+  const core = adminKubeConfig(env).makeApiClient(k8s.CoreV1Api);
+  for (const name of NAMESPACES) {
+    await core.createNamespace({ body: { metadata: { name } } }).catch(() => undefined);
+  }
+  const helm = await helmCluster(env);
+  await installChart(helm, { name: 'prs-manager', namespace: 'prs-manager' }, { namespaces: NAMESPACES });
+  await helm.dispose();
   await createCluster(env.kube.eks.clusterName);
   await createCluster('staging');
   await createCluster('down-prod');
@@ -113,7 +104,7 @@ describe('EKS sign-in', () => {
     // Assert: the token, and the renewed one, were refused for the reason EKS would give
     expect(webhookLog().slice(before - 1).filter((l) => l.startsWith('refused'))).toEqual([`refused: ${why}`, `refused: ${why}`]);
     expect(result.report.clusters).toEqual([{ cluster, status: 'failed', rows: [],
-      error: 'unauthorized: list secrets at cluster scope (HTTP 401); the credentials were refused' }]);
+      error: 'unauthorized: get configmaps prs-manager in namespace prs-manager (HTTP 401); the credentials were refused' }]);
     expect(result.report.status).toBe('failed');
   });
 
@@ -127,7 +118,7 @@ describe('EKS sign-in', () => {
 
     // Assert
     expect(result.report.clusters.map((c) => [c.cluster, c.status, c.error ?? c.rows.map((r) => r.action).join()])).toEqual([
-      ['down-prod', 'failed', 'API server unreachable: ECONNREFUSED (list secrets)'],
+      ['down-prod', 'failed', 'API server unreachable: ECONNREFUSED (get configmaps)'],
       ['dev', 'ok', 'created'],
     ]);
     expect(result.report.status).toBe('partial');
