@@ -24,6 +24,7 @@ function storeWith(name: string) {
   const store: SecretStore = {
     listNamespaces: async () => [],
     listSecrets: async () => [secret],
+    readConfigMap: async () => undefined,
     readSecret: async () => undefined,
     createSecret: async (b) => ({ ...b, uid: 'n', resourceVersion: '1', immutable: false }),
     replaceSecret: async (b) => ({ ...b, uid: 'n', resourceVersion: '2', immutable: false }),

@@ -20,6 +20,10 @@ class MeasuringStore implements SecretStore {
     return [...this.#secrets.values()];
   }
 
+  async readConfigMap() {
+    return undefined;
+  }
+
   async readSecret(namespace: string, name: string) {
     return this.#secrets.get(`${namespace}/${name}`);
   }
