@@ -72,15 +72,7 @@ export class KubernetesApiError extends PrsManagerError {
   /** `status.details.causes[].type`, e.g. `NamespaceTerminating`. */
   readonly causes: readonly string[];
 
-  constructor(fields: {
-    code: number;
-    reason: string;
-    verb: string;
-    resource: string;
-    namespace?: string;
-    name?: string;
-    causes?: readonly string[];
-  }) {
+  constructor(fields: KubernetesFailure) {
     super(describeKubernetesFailure(fields));
     this.name = 'KubernetesApiError';
     this.code = fields.code;
@@ -104,14 +96,18 @@ export class ClusterUnreachableError extends PrsManagerError {
   }
 }
 
-function describeKubernetesFailure(f: {
-  code: number;
-  reason: string;
-  verb: string;
-  resource: string;
-  namespace?: string;
-  name?: string;
-}): string {
+/** What the API server said about one call, and which call it was. */
+interface KubernetesFailure {
+  readonly code: number;
+  readonly reason: string;
+  readonly verb: string;
+  readonly resource: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly causes?: readonly string[];
+}
+
+function describeKubernetesFailure(f: KubernetesFailure): string {
   const scope = f.namespace ? `in namespace ${f.namespace}` : 'at cluster scope';
   const object = f.name ? ` ${f.name}` : '';
   const what = `${f.verb} ${f.resource}${object} ${scope}`;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { Harness, grantSyncCluster } from '../support/harness.ts';
@@ -6,23 +7,9 @@ import { loadTestEnvironment, syncKubeConfig } from '../env/test-env.ts';
 
 const env = loadTestEnvironment();
 
-const ORIGINAL_EXAMPLE = (ns: string) => `secrets:
-  - name: ecr-dev
-    kubernetes_namespace: ${ns}
-    type: ECR
-    credential:
-      aws_access_key_id: foobargem
-      aws_secret_access_key: foobargem
-      aws_ecr_repository_region: ap-northeast-2
-  - name: docker-example
-    kubernetes_namespace: ${ns}
-    type: DOCKER
-    credential:
-      docker_registry: docker.io
-      docker_user: foobargem
-      docker_password: password
-      docker_email: foobargem@example.com
-`;
+/** The original design's example (examples/config.yaml), aimed at this test's namespace. */
+const ORIGINAL_EXAMPLE = (ns: string) => readFileSync('examples/config.yaml', 'utf8')
+  .replaceAll('kubernetes_namespace: default', `kubernetes_namespace: ${ns}`);
 
 beforeAll(async () => {
   await grantSyncCluster(env);

@@ -1,26 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../../lambda/config/config.ts';
 import { ConfigError } from '../../lambda/errors.ts';
 import { getCase } from '../support/cases.ts';
 
-const ORIGINAL_EXAMPLE = `
-secrets:
-  - name: ecr-dev
-    kubernetes_namespace: default
-    type: ECR
-    credential:
-      aws_access_key_id: foobargem
-      aws_secret_access_key: foobargem
-      aws_ecr_repository_region: ap-northeast-2
-  - name: docker-example
-    kubernetes_namespace: default
-    type: DOCKER
-    credential:
-      docker_registry: docker.io
-      docker_user: foobargem
-      docker_password: password
-      docker_email: foobargem@example.com
-`;
+// The original design's example, kept unchanged in examples/config.yaml.
+const ORIGINAL_EXAMPLE = readFileSync('examples/config.yaml', 'utf8');
 
 function docker(overrides: Record<string, unknown> = {}, credential: Record<string, unknown> = {}) {
   return {

@@ -19,6 +19,6 @@ describe('parseGrants', () => {
     { name: 'another version', data: { 'grants.json': '{"version":2}' }, message: 'prs-manager/grants.json: version 2 is not one this function reads (1); upgrade the function or the chart' },
     { name: 'namespaces that are not a list', data: { 'grants.json': '{"version":1,"allNamespaces":false,"namespaces":"a"}' }, message: 'prs-manager/grants.json: allNamespaces (boolean) and namespaces (list of names) are required' },
   ])('throws for $name', ({ data, message }) => {
-    expect(() => parseGrants(data)).toThrow(new PrsManagerError(message));
+    expect(() => parseGrants(data as Record<string, string>)).toThrow(new PrsManagerError(message));
   });
 });
