@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import * as k8s from '@kubernetes/client-node';
 import { eksTarget } from '../../lambda/clusters/eks.ts';
@@ -10,7 +10,7 @@ import type { ClusterTarget } from '../../lambda/sync/engine.ts';
 import { createEksCluster, eksOptions } from '../support/eks.ts';
 import { Harness, grantSyncCluster } from '../support/harness.ts';
 import { adminKubeConfig, awsClientConfig, loadTestEnvironment } from '../env/test-env.ts';
-import { helmCluster, installChart } from '../helm/helm.ts';
+import { helmCluster, installChart, uninstallChart, type HelmCluster } from '../helm/helm.ts';
 
 const env = loadTestEnvironment();
 const CROSS_ROLE = 'arn:aws:iam::111111111111:role/prs-manager-cross-account';
@@ -26,6 +26,13 @@ async function runOn(h: Harness, clusters: ClusterTarget[]) {
 }
 
 const NAMESPACES = ['eks-ok-apps', 'eks-two-apps', 'eks-cross-apps'];
+const RELEASE = { name: 'prs-manager', namespace: 'prs-manager' };
+let helm: HelmCluster;
+
+afterAll(async () => {
+  await uninstallChart(helm, RELEASE);
+  await helm.dispose();
+});
 
 beforeAll(async () => {
   await grantSyncCluster(env);
@@ -34,9 +41,8 @@ beforeAll(async () => {
   for (const name of NAMESPACES) {
     await core.createNamespace({ body: { metadata: { name } } }).catch(() => undefined);
   }
-  const helm = await helmCluster(env);
-  await installChart(helm, { name: 'prs-manager', namespace: 'prs-manager' }, { namespaces: NAMESPACES });
-  await helm.dispose();
+  helm = await helmCluster(env);
+  await installChart(helm, RELEASE, { namespaces: NAMESPACES });
   await createCluster(env.kube.eks.clusterName);
   await createCluster('staging');
   await createCluster('down-prod');

@@ -53,7 +53,7 @@ export async function putSecret(env: EnvironmentState, name: string, value: stri
 export function functionEnvironment(env: EnvironmentState, configSecretId: string,
   cluster: string | { eks: true }, extra: Record<string, string> = {}): Record<string, string> {
   const clusters = typeof cluster === 'string'
-    ? [{ name: 'local', kubeconfigSecretId: cluster }]
+    ? [{ name: 'local', kubeconfigSecretId: cluster, chartNamespace: 'handler-tests-no-chart' }]
     : [{ name: env.kube.eks.clusterName, region: env.kube.eks.region }];
   return {
     PATH: process.env.PATH ?? '',

@@ -225,7 +225,13 @@ export class Harness {
       },
     };
     const source = options.source ?? await this.storeConfig(options.config);
-    const cluster = { name: 'local', connect: async () => store };
+    // Each test's own chart namespace, absent unless the test installs one: another suite's
+    // chart in the shared control plane must not narrow this test's grant.
+    const cluster = {
+      name: 'local',
+      connect: async () => store,
+      chart: { namespace: `${this.prefix}-chart`, required: false },
+    };
     const request = options.request ?? { dryRun: false };
     const report = await runOnce(source, options.clusters ?? [cluster], deps, request);
 

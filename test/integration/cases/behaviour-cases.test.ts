@@ -121,7 +121,7 @@ describe('C-17 Missing Kubernetes permissions are reported precisely, with no cr
 
     // Assert
     expect(result.report.clusters).toEqual([{
-      cluster: 'local', status: 'failed', error: 'API server unreachable: Timeout (no answer to list secrets)', rows: [],
+      cluster: 'local', status: 'failed', error: 'API server unreachable: Timeout (no answer to get configmaps)', rows: [],
     }]);
     expect(result.report.status).toBe('failed');
   });
