@@ -57,6 +57,8 @@ export interface PlanInput {
   readonly protectedNames: ReadonlySet<string>;
 }
 
+const CLOCK_TOLERANCE_MS = 60 * 1000;
+
 /** ECR tokens live 12 hours; used when a Secret does not record its mint time. */
 export const DEFAULT_TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
@@ -145,7 +147,9 @@ export function refreshDue(live: LiveSecret, now: Date, margin: number): string 
   if (remaining <= 0) return 'token expired';
   // At exactly the margin it is due: with runs every few minutes, a token
   // minted at t is then replaced at t + (1 - margin) * lifetime, never later.
-  if (remaining <= margin * lifetime) {
+  // A minute's tolerance absorbs clock resolution (AWS's Date header has
+  // whole seconds, so a skew-corrected clock can sit a second short).
+  if (remaining <= margin * lifetime + CLOCK_TOLERANCE_MS) {
     return `token expires in ${minutes(remaining)} min, under the margin of ${minutes(margin * lifetime)} min`;
   }
 

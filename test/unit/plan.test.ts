@@ -33,7 +33,8 @@ describe('refreshDue', () => {
     { name: 'an expired token', annotations: { [EXPIRES_ANNOTATION]: at(-1) }, due: 'token expired' },
     { name: '20 min left of an unknown lifetime', annotations: { [EXPIRES_ANNOTATION]: at(20) }, due: 'token expires in 20 min, under the margin of 360 min' },
     { name: 'exactly half of 12 h left', annotations: { [EXPIRES_ANNOTATION]: at(360), [MINTED_ANNOTATION]: at(-360) }, due: 'token expires in 360 min, under the margin of 360 min' },
-    { name: 'a minute more than half left', annotations: { [EXPIRES_ANNOTATION]: at(361), [MINTED_ANNOTATION]: at(-359) }, due: undefined },
+    { name: 'a minute more than half left (clock tolerance)', annotations: { [EXPIRES_ANNOTATION]: at(361), [MINTED_ANNOTATION]: at(-359) }, due: 'token expires in 361 min, under the margin of 360 min' },
+    { name: 'two minutes more than half left', annotations: { [EXPIRES_ANNOTATION]: at(362), [MINTED_ANNOTATION]: at(-358) }, due: undefined },
     { name: '25 min left of a 1 h token', annotations: { [EXPIRES_ANNOTATION]: at(25), [MINTED_ANNOTATION]: at(-35) }, due: 'token expires in 25 min, under the margin of 30 min' },
     { name: '35 min left of a 1 h token', annotations: { [EXPIRES_ANNOTATION]: at(35), [MINTED_ANNOTATION]: at(-25) }, due: undefined },
   ])('answers $due for $name', ({ annotations, due }) => {

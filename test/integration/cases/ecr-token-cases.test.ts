@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { AwsTokenMinter, SkewClock } from '../../../lambda/registries/aws-token-minter.ts';
 import { EXPIRES_ANNOTATION, MINTED_ANNOTATION } from '../../../lambda/sync/model.ts';
 import { getCase } from '../../support/cases.ts';
@@ -58,6 +58,10 @@ async function schedule(h: Harness, config: unknown[], ecr: ScriptedAws, step: n
 
   return ticks;
 }
+
+beforeAll(async () => {
+  await grantSyncCluster(loadTestEnvironment());
+});
 
 describe('C-01 ECR token refresh is driven by the stored expiry, not by the run interval', () => {
   const c = getCase('C-01');
@@ -313,6 +317,41 @@ describe('C-04 Clock skew against AWS is detected, corrected once and reported',
     expect(line?.entry).toBe('ecr-pull');
     expect(Math.round(Number(line?.skewSeconds) / 60)).toBe(180);
     expect(Math.abs(skew.offsetMs - SKEW)).toBeLessThan(MIN);
+  });
+
+  it('refreshes at the same server time as with a correct clock while the local clock stays 3 h slow', async () => {
+    // Arrange: the local clock (Date, which the SDK signs with too) is faked and moved in
+    // 30-minute steps; the scripted ECR's server time stays 3 h ahead of it.
+    const h = new Harness('c04-steps');
+    await h.apply(c.clusterState);
+    const ecr = skewedEcr(false);
+    const start = Date.now();
+    jest.useFakeTimers({ now: start, doNotFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval',
+      'setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask', 'hrtime', 'performance'] });
+    try {
+      const skew = new SkewClock();
+      const minter = new AwsTokenMinter({
+        maxAttempts: 3, baseDelayMs: 1, random: () => 0.5, clock: skew, log: recordingLog([]), requestHandler: ecr.handler,
+      });
+      await h.run({ config: c.config, ecr, minter, skew });
+      const firstExpiry = Date.parse((await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations?.[EXPIRES_ANNOTATION] ?? '');
+
+      // Act
+      const refreshedAt: number[] = [];
+      for (let minute = 30; minute <= 13 * 60; minute += 30) {
+        jest.setSystemTime(start + minute * MIN);
+        const calls = ecr.calls.length;
+        await h.run({ config: c.config, ecr, minter, skew });
+        if (ecr.calls.length > calls) refreshedAt.push(minute);
+      }
+
+      // Assert: the expiry is the server's; each token is replaced once half of its 12 h are
+      // gone on the server's clock (6 h after its mint), as with a correct local clock.
+      expect(Math.abs(firstExpiry - (start + SKEW + 12 * HOUR))).toBeLessThan(MIN);
+      expect(refreshedAt).toEqual([360, 720]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('variant: reports a clock-skew error with the difference after one corrected retry, writing nothing', async () => {
