@@ -9,6 +9,7 @@ import { eksTarget } from './clusters/eks.ts';
 import { kubeconfigTarget } from './clusters/targets.ts';
 import { ConfigError, PrsManagerError, safeMessage } from './errors.ts';
 import { createLogger, routeNodeWarnings, type Log } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { AwsTokenMinter, SkewClock } from './registries/aws-token-minter.ts';
 import type { ClusterTarget, EngineDeps, SyncRequest } from './sync/engine.ts';
 import { summary, type RunReport } from './sync/report.ts';
@@ -172,6 +173,7 @@ export function buildRuntime(env: Record<string, string | undefined>, log: Log):
   const deps: EngineDeps = {
     minter,
     log,
+    metrics: createMetrics(),
     now: () => clock.now(),
     settings: {
       owner: settings.owner,

@@ -9,6 +9,7 @@ import {
   safeMessage,
 } from '../errors.ts';
 import type { Log } from '../logger.ts';
+import type { MetricSink } from '../metrics.ts';
 import { encodeDockerConfig } from '../registries/docker-config.ts';
 import { ecrAuths, effectiveExpiry } from '../registries/ecr.ts';
 import { RunTokenCache, type TokenMinter } from '../registries/token-minter.ts';
@@ -74,6 +75,8 @@ export interface SyncRequest {
 export interface EngineDeps {
   readonly minter: TokenMinter;
   readonly log: Log;
+  /** Counts for alarms (an expired token still in use); none when absent. */
+  readonly metrics?: MetricSink;
   /** Server time: the local clock corrected by the skew AWS measured. */
   readonly now: () => Date;
   readonly settings: EngineSettings;
@@ -437,7 +440,10 @@ async function update(step: Extract<Step, { op: 'update' }>, ctx: ClusterContext
   } catch (error) {
     // The live Secret is left exactly as it is: an old token beats no token.
     const expired = step.reason === 'token expired' ? ' (the stored token has expired)' : '';
-    if (expired) ctx.log.error('stored token expired and could not be refreshed', logKeys(desired));
+    if (expired) {
+      ctx.log.error('stored token expired and could not be refreshed', logKeys(desired));
+      ctx.deps.metrics?.count('ExpiredTokenInUse', { cluster: ctx.cluster, ...logKeys(desired) });
+    }
 
     return failedRow(ctx, desired.namespace, desired.entry.name, desired.entry.name, error, expired);
   }

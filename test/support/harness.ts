@@ -41,6 +41,8 @@ export interface LogLine extends LogFields {
 
 export interface RunResult {
   readonly report: RunReport;
+  /** Metrics counted in the run: name and dimensions. */
+  readonly metrics: { name: string; dimensions: Readonly<Record<string, string>> }[];
   readonly requests: SentRequest[];
   readonly counters: RequestCounters;
   readonly logs: LogLine[];
@@ -187,6 +189,7 @@ export class Harness {
   /** One run of the engine, like the handler's, with recorded requests and logs. */
   async run(options: RunOptions): Promise<RunResult> {
     const logs: LogLine[] = [];
+    const metrics: RunResult['metrics'] = [];
     const requests: SentRequest[] = [];
     const counters = newCounters();
     const log = recordingLog(logs);
@@ -213,6 +216,7 @@ export class Harness {
     const deps = {
       minter,
       log,
+      metrics: { count: (name: string, dimensions: Readonly<Record<string, string>>) => metrics.push({ name, dimensions }) },
       now: () => skew.now(),
       settings: {
         owner: this.owner,
@@ -235,7 +239,7 @@ export class Harness {
     const request = options.request ?? { dryRun: false };
     const report = await runOnce(source, options.clusters ?? [cluster], deps, request);
 
-    return { report, requests, counters, logs };
+    return { report, requests, counters, logs, metrics };
   }
 
   /** A minter kept across runs (a warm Lambda container), on the test clock. */

@@ -257,6 +257,8 @@ describe('C-03 A failed or throttled ECR token request keeps the last good Secre
       expect((await h.readSecret('team-a', 'ecr-pull'))?.data?.['.dockerconfigjson']).toBe(OLD);
       const expiredLines = result.logs.filter((l) => l.message === 'stored token expired and could not be refreshed');
       expect(expiredLines.map((l) => [l.entry, l.namespace])).toEqual(minute === 185 ? [['ecr-pull', h.ns('team-a')]] : []);
+      expect(result.metrics).toEqual(minute === 185 ? [{ name: 'ExpiredTokenInUse', dimensions: {
+        cluster: 'local', namespace: h.ns('team-a'), secretName: 'ecr-pull', entry: 'ecr-pull' } }] : []);
     }
   });
 
