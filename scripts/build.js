@@ -34,5 +34,11 @@ await build({
   },
   outdir: 'dist',
 });
-// The Lambda asset: the handler and its chunks alone (infra/ deploys this folder).
-await build({ ...options, entryPoints: { handler: 'lambda/handler.ts' }, outdir: 'dist/function' });
+// The Lambda asset: the handler and its chunks alone (infra/ deploys this folder), without
+// source maps (the function does not load them: see infra/prs-manager.ts).
+await build({
+  ...options,
+  sourcemap: false,
+  entryPoints: { handler: 'lambda/handler.ts' },
+  outdir: 'dist/function',
+});

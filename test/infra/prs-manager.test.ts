@@ -76,7 +76,7 @@ describe('PrsManager function', () => {
           PRS_MANAGER_CLUSTERS: '[{"name":"dev"},{"name":"prod"}]',
           PRS_MANAGER_OWNER: 'prs-manager',
           PRS_MANAGER_RUN_INTERVAL_MINUTES: '60',
-          NODE_OPTIONS: `--enable-source-maps ${FUNCTION_NODE_OPTIONS}`,
+          NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
           POWERTOOLS_LOG_LEVEL: 'INFO',
           POWERTOOLS_SERVICE_NAME: 'prs-manager',
         }),
