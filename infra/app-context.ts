@@ -3,9 +3,20 @@ import type { PrsManagerStackProps } from './prs-manager-stack.ts';
 import { SettingsError } from './settings-error.ts';
 
 /** The app's settings: every key of `PrsManagerStackProps` but those of `StackProps`. */
-export type AppSettings = Pick<PrsManagerStackProps, 'clusters' | 'configSecretName' |
-  'configSecretKeyArn' | 'schedule' | 'runIntervalMinutes' | 'assumeRoleArns' |
-  'pullRepositoryArns' | 'kubernetesGroup' | 'accessEntries' | 'owner' | 'alarmEmail'>;
+export type AppSettings = Pick<
+  PrsManagerStackProps,
+  | 'clusters'
+  | 'configSecretName'
+  | 'configSecretKeyArn'
+  | 'schedule'
+  | 'runIntervalMinutes'
+  | 'assumeRoleArns'
+  | 'pullRepositoryArns'
+  | 'kubernetesGroup'
+  | 'accessEntries'
+  | 'owner'
+  | 'alarmEmail'
+>;
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const REPOSITORY_ARN = /^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/[a-z0-9._/-]+$/;
@@ -22,14 +33,19 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 export function readAppSettings(node: Node): AppSettings {
   const clusters = list(node, 'clusters');
   if (!clusters.length) {
-    throw invalid('clusters', 'required: the EKS cluster names, comma-separated ' +
-      '(npx cdk deploy -c clusters=dev,prod)');
+    throw invalid(
+      'clusters',
+      'required: the EKS cluster names, comma-separated ' + '(npx cdk deploy -c clusters=dev,prod)',
+    );
   }
   const schedule = text(node, 'schedule', SCHEDULE, 'a rate(...) or cron(...) expression');
   const runIntervalMinutes = integer(node, 'runIntervalMinutes');
   if (schedule?.startsWith('cron(') && runIntervalMinutes === undefined) {
-    throw invalid('runIntervalMinutes', 'required with a cron(...) schedule: ' +
-      'the longest time between two of its runs, in minutes');
+    throw invalid(
+      'runIntervalMinutes',
+      'required with a cron(...) schedule: ' +
+        'the longest time between two of its runs, in minutes',
+    );
   }
   const accessEntries = boolean(node, 'accessEntries');
 
@@ -39,10 +55,14 @@ export function readAppSettings(node: Node): AppSettings {
     ...optional('configSecretKeyArn', text(node, 'configSecretKeyArn', KEY_ARN, 'a KMS key ARN')),
     ...optional('schedule', schedule),
     ...optional('runIntervalMinutes', runIntervalMinutes),
-    ...optional('assumeRoleArns',
-      nonEmpty(list(node, 'assumeRoleArns', ROLE_ARN, 'IAM role ARNs'))),
-    ...optional('pullRepositoryArns',
-      nonEmpty(list(node, 'pullRepositoryArns', REPOSITORY_ARN, 'ECR repository ARNs'))),
+    ...optional(
+      'assumeRoleArns',
+      nonEmpty(list(node, 'assumeRoleArns', ROLE_ARN, 'IAM role ARNs')),
+    ),
+    ...optional(
+      'pullRepositoryArns',
+      nonEmpty(list(node, 'pullRepositoryArns', REPOSITORY_ARN, 'ECR repository ARNs')),
+    ),
     ...optional('kubernetesGroup', text(node, 'kubernetesGroup')),
     ...optional('accessEntries', accessEntries),
     ...optional('owner', text(node, 'owner')),
@@ -62,7 +82,13 @@ function nonEmpty<T>(items: readonly T[]): readonly T[] | undefined {
 function list(node: Node, key: string, pattern?: RegExp, what?: string): string[] {
   const raw: unknown = node.tryGetContext(key);
   if (raw === undefined || raw === '') return [];
-  const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
+  const items =
+    typeof raw === 'string'
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : raw;
   if (!Array.isArray(items) || !items.every((item): item is string => typeof item === 'string')) {
     throw invalid(key, 'must be a comma-separated string or a list of strings');
   }

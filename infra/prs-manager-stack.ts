@@ -106,9 +106,11 @@ export class PrsManagerStack extends Stack {
       ...this.configSecret(props),
       ...scheduleProps(props),
       assumeRoles: (props.assumeRoleArns ?? []).map((arn, i) =>
-        iam.Role.fromRoleArn(this, `AssumeRole${i}`, arn, { mutable: false })),
+        iam.Role.fromRoleArn(this, `AssumeRole${i}`, arn, { mutable: false }),
+      ),
       pullRepositories: (props.pullRepositoryArns ?? []).map((arn, i) =>
-        ecr.Repository.fromRepositoryArn(this, `PullRepository${i}`, arn)),
+        ecr.Repository.fromRepositoryArn(this, `PullRepository${i}`, arn),
+      ),
       ...(props.kubernetesGroup ? { kubernetesGroups: [props.kubernetesGroup] } : {}),
       ...(props.owner ? { owner: props.owner } : {}),
       ...(alarmTopic ? { alarmTopic } : {}),
@@ -151,8 +153,10 @@ export class PrsManagerStack extends Stack {
   }
 }
 
-function scheduleProps(props: PrsManagerStackProps):
-  { schedule?: scheduler.ScheduleExpression; runInterval?: Duration } {
+function scheduleProps(props: PrsManagerStackProps): {
+  schedule?: scheduler.ScheduleExpression;
+  runInterval?: Duration;
+} {
   const { schedule, runIntervalMinutes } = props;
 
   return {

@@ -245,8 +245,11 @@ export class PrsManager extends Construct {
     this.failedRunsAlarm = this.createAlarm(props, runInterval);
   }
 
-  private createFunction(props: PrsManagerProps, runInterval: Duration, retryAttempts: number):
-    lambda.Function {
+  private createFunction(
+    props: PrsManagerProps,
+    runInterval: Duration,
+    retryAttempts: number,
+  ): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
@@ -275,14 +278,18 @@ export class PrsManager extends Construct {
     });
     // lambda.Function adds a DependsOn on its role, which the GetAtt of the role's ARN
     // already implies; cfn-lint reports the redundancy as W3005.
-    (fn.node.defaultChild as lambda.CfnFunction)
-      .addMetadata('cfn-lint', { config: { ignore_checks: ['W3005'] } });
+    (fn.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
+    });
 
     return fn;
   }
 
-  private environment(props: PrsManagerProps, runInterval: Duration, logLevel: PrsManagerLogLevel):
-    Record<string, string> {
+  private environment(
+    props: PrsManagerProps,
+    runInterval: Duration,
+    logLevel: PrsManagerLogLevel,
+  ): Record<string, string> {
     return {
       PRS_MANAGER_CONFIG_SECRET_ID: this.configSecretId,
       PRS_MANAGER_CLUSTERS: Stack.of(this).toJsonString(props.clusters.map(clusterSpec)),
@@ -307,7 +314,8 @@ export class PrsManager extends Construct {
     });
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken supports no resource-level permissions; ' +
+      reason:
+        'ecr:GetAuthorizationToken supports no resource-level permissions; ' +
         'it is the only action granted on "*"',
     });
     const ownClusters = props.clusters.filter((c) => !c.role);
@@ -318,8 +326,10 @@ export class PrsManager extends Construct {
         resourceArns: ownClusters.map((c) => this.clusterArn(c)),
       });
     }
-    const roles = [...props.clusters.flatMap((c) => (c.role ? [c.role] : [])),
-      ...(props.assumeRoles ?? [])];
+    const roles = [
+      ...props.clusters.flatMap((c) => (c.role ? [c.role] : [])),
+      ...(props.assumeRoles ?? []),
+    ];
     if (roles.length) {
       iam.Grant.addToPrincipal({
         grantee: this.role,
@@ -338,15 +348,22 @@ export class PrsManager extends Construct {
     const key = this.configSecret.encryptionKey;
     if (!key) return;
     const region = Stack.of(this).region;
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:Decrypt'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
-    }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
+        },
+      }),
+    );
   }
 
-  private createSchedule(props: PrsManagerProps, runInterval: Duration, retryAttempts: number):
-    scheduler.CfnSchedule {
+  private createSchedule(
+    props: PrsManagerProps,
+    runInterval: Duration,
+    retryAttempts: number,
+  ): scheduler.CfnSchedule {
     const expression = props.schedule ?? DEFAULT_SCHEDULE;
     const role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -441,14 +458,16 @@ function wantsAccessEntry(cluster: PrsManagerCluster): boolean {
 
 function createEmptySecret(scope: Construct): secretsmanager.Secret {
   const secret = new secretsmanager.Secret(scope, 'ConfigSecret', {
-    description: 'prs-manager registry configuration (YAML or JSON); ' +
+    description:
+      'prs-manager registry configuration (YAML or JSON); ' +
       'set its value with aws secretsmanager put-secret-value',
   });
   // The L2 generates a random value by default; without one the secret starts empty.
   (secret.node.defaultChild as secretsmanager.CfnSecret).generateSecretString = undefined;
   Validations.of(secret).acknowledge({
     id: 'AwsSolutions-SMG4',
-    reason: 'the secret holds registry credentials issued and rotated by each registry\'s ' +
+    reason:
+      "the secret holds registry credentials issued and rotated by each registry's " +
       'owner; there is no rotation function for them (ECR entries need no stored credential)',
   });
 
@@ -457,8 +476,9 @@ function createEmptySecret(scope: Construct): secretsmanager.Secret {
 
 function bundledCode(): lambda.Code {
   if (!existsSync(`${FUNCTION_ASSET_DIR}/handler.mjs`)) {
-    throw invalid(`no function bundle at ${FUNCTION_ASSET_DIR}; ` +
-      'run `npm run build` first, or pass `code`');
+    throw invalid(
+      `no function bundle at ${FUNCTION_ASSET_DIR}; ` + 'run `npm run build` first, or pass `code`',
+    );
   }
 
   return lambda.Code.fromAsset(FUNCTION_ASSET_DIR);
@@ -475,14 +495,18 @@ function eventAge(runInterval: Duration): Duration {
 function resolveRunInterval(props: PrsManagerProps): Duration {
   const interval = props.runInterval ?? intervalOf(props.schedule ?? DEFAULT_SCHEDULE);
   if (!interval) {
-    throw invalid('runInterval is required when schedule is not a rate(...) expression: ' +
-      'set it to the longest time between two runs');
+    throw invalid(
+      'runInterval is required when schedule is not a rate(...) expression: ' +
+        'set it to the longest time between two runs',
+    );
   }
   const minutes = interval.toMinutes({ integral: false });
   const limit = ECR_TOKEN_MINUTES - RUN_INTERVAL_ALLOWANCE_MINUTES;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes >= limit) {
-    throw invalid(`runInterval must be a whole number of minutes from 1 to ${limit - 1} ` +
-      `(ECR tokens live 12 hours), not ${minutes}`);
+    throw invalid(
+      `runInterval must be a whole number of minutes from 1 to ${limit - 1} ` +
+        `(ECR tokens live 12 hours), not ${minutes}`,
+    );
   }
 
   return interval;
@@ -495,24 +519,33 @@ function intervalOf(schedule: scheduler.ScheduleExpression): Duration | undefine
   const count = Number(rate[1]);
   const unit = rate[2];
 
-  return unit === 'minute' ? Duration.minutes(count)
-    : unit === 'hour' ? Duration.hours(count) : Duration.days(count);
+  return unit === 'minute'
+    ? Duration.minutes(count)
+    : unit === 'hour'
+      ? Duration.hours(count)
+      : Duration.days(count);
 }
 
 function validateProps(props: PrsManagerProps): void {
   if (!props.clusters.length) throw invalid('clusters must name at least one cluster');
   props.clusters.forEach((cluster, i) => {
     if (!EKS_CLUSTER_NAME.test(cluster.name)) {
-      throw invalid(`clusters[${i}].name ${JSON.stringify(cluster.name)} is not an EKS cluster ` +
-        'name (up to 100 letters, digits, "-" and "_", starting with a letter or digit)');
+      throw invalid(
+        `clusters[${i}].name ${JSON.stringify(cluster.name)} is not an EKS cluster ` +
+          'name (up to 100 letters, digits, "-" and "_", starting with a letter or digit)',
+      );
     }
     if (cluster.chartNamespace !== undefined && !NAMESPACE.test(cluster.chartNamespace)) {
-      throw invalid(`clusters[${i}].chartNamespace ${JSON.stringify(cluster.chartNamespace)} is ` +
-        'not a namespace name (up to 63 lowercase letters, digits and "-")');
+      throw invalid(
+        `clusters[${i}].chartNamespace ${JSON.stringify(cluster.chartNamespace)} is ` +
+          'not a namespace name (up to 63 lowercase letters, digits and "-")',
+      );
     }
     if (cluster.accessEntry && (cluster.region || cluster.role)) {
-      throw invalid(`clusters[${i}].accessEntry cannot be true for a cluster with region or ` +
-        'role: create its access entry in that region or account');
+      throw invalid(
+        `clusters[${i}].accessEntry cannot be true for a cluster with region or ` +
+          'role: create its access entry in that region or account',
+      );
     }
   });
   const names = props.clusters.map((c) => c.name);
@@ -527,14 +560,18 @@ function validateSettings(props: PrsManagerProps): void {
     throw invalid(`retryAttempts must be 0, 1 or 2, not ${retries}`);
   }
   if (props.owner !== undefined && !OWNER_PATTERN.test(props.owner)) {
-    throw invalid(`owner ${JSON.stringify(props.owner)} is not a Kubernetes label value (up to ` +
-      '63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit)');
+    throw invalid(
+      `owner ${JSON.stringify(props.owner)} is not a Kubernetes label value (up to ` +
+        '63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit)',
+    );
   }
   const groups = props.kubernetesGroups ?? [DEFAULT_KUBERNETES_GROUP];
   const bad = groups.find((g) => !g || g.startsWith('system:'));
   if (!groups.length || bad !== undefined) {
-    throw invalid('kubernetesGroups must list at least one group, none empty and none ' +
-      `starting with "system:" (EKS rejects those), not ${JSON.stringify(groups)}`);
+    throw invalid(
+      'kubernetesGroups must list at least one group, none empty and none ' +
+        `starting with "system:" (EKS rejects those), not ${JSON.stringify(groups)}`,
+    );
   }
 }
 

@@ -45,18 +45,28 @@ function fraction(value: string): number {
 export function program(): Command {
   return new Command('prs-manager')
     .description('Sync image-pull secrets into the current Kubernetes context.')
-    .addOption(new Option('-c, --config <file>', 'configuration document (JSON or YAML)')
-      .conflicts('configSecret'))
+    .addOption(
+      new Option('-c, --config <file>', 'configuration document (JSON or YAML)').conflicts(
+        'configSecret',
+      ),
+    )
     .option('--config-secret <id>', 'Secrets Manager secret id holding the configuration')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--dry-run', 'compute and report every action, write nothing', false)
     .option('-s, --secret <name...>', 'only these entries (deletes nothing)')
-    .addOption(new Option('-o, --output <format>', 'report format')
-      .choices(['table', 'json']).default('table'))
+    .addOption(
+      new Option('-o, --output <format>', 'report format')
+        .choices(['table', 'json'])
+        .default('table'),
+    )
     .option('--owner <value>', 'owner label value of this installation', owner, 'prs-manager')
-    .option('--refresh-margin <fraction>', 'refresh ECR tokens once this part of their life (or less) remains',
-      fraction, 0.5);
+    .option(
+      '--refresh-margin <fraction>',
+      'refresh ECR tokens once this part of their life (or less) remains',
+      fraction,
+      0.5,
+    );
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -81,14 +91,18 @@ async function main(argv: readonly string[]): Promise<number> {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
     if (opts.context && !kc.getContexts().some((c) => c.name === opts.context)) {
-      process.stderr.write(`error: the kubeconfig has no context ${JSON.stringify(opts.context)}\n`);
+      process.stderr.write(
+        `error: the kubeconfig has no context ${JSON.stringify(opts.context)}\n`,
+      );
 
       return 2;
     }
     if (opts.context) kc.setCurrentContext(opts.context);
     // Without any kubeconfig, client-node invents a context aimed at http://localhost:8080.
     if (kc.getContexts().length === 0 || kc.getCurrentContext() === 'loaded-context') {
-      process.stderr.write('error: no kubeconfig found: set KUBECONFIG, or pass --kubeconfig <file>\n');
+      process.stderr.write(
+        'error: no kubeconfig found: set KUBECONFIG, or pass --kubeconfig <file>\n',
+      );
 
       return 2;
     }
@@ -108,27 +122,44 @@ async function main(argv: readonly string[]): Promise<number> {
     maxSockets: 8,
     userAgent: USER_AGENT,
   });
-  const report = await runOnce(source, [cluster], {
-    minter: new AwsTokenMinter({ ...endpoint, maxAttempts: 3, baseDelayMs: 100, random: Math.random, clock, log }),
-    log,
-    now: () => clock.now(),
-    settings: {
-      owner: opts.owner,
-      refreshMargin: fitMargin(opts.refreshMargin, 60).margin,
-      concurrency: 8,
-      writesPerSecond: 20,
-      clusterConcurrency: 1,
-      conflictRetries: 3,
+  const report = await runOnce(
+    source,
+    [cluster],
+    {
+      minter: new AwsTokenMinter({
+        ...endpoint,
+        maxAttempts: 3,
+        baseDelayMs: 100,
+        random: Math.random,
+        clock,
+        log,
+      }),
+      log,
+      now: () => clock.now(),
+      settings: {
+        owner: opts.owner,
+        refreshMargin: fitMargin(opts.refreshMargin, 60).margin,
+        concurrency: 8,
+        writesPerSecond: 20,
+        clusterConcurrency: 1,
+        conflictRetries: 3,
+      },
     },
-  }, { dryRun: opts.dryRun, ...(opts.secret ? { only: opts.secret } : {}) });
-  process.stdout.write(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${table(report)}\n`);
+    { dryRun: opts.dryRun, ...(opts.secret ? { only: opts.secret } : {}) },
+  );
+  process.stdout.write(
+    opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${table(report)}\n`,
+  );
 
   return report.status === 'success' ? 0 : 1;
 }
 
-main(process.argv).then((code) => {
-  process.exitCode = code;
-}, (error: unknown) => {
-  process.stderr.write(`error: ${safeMessage(error)}\n`);
-  process.exitCode = 1;
-});
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`error: ${safeMessage(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -23,11 +23,13 @@ import { USER_AGENT } from './version.ts';
  * the work is done, so that retries and alarms fire.
  */
 
-const manualPayload = z.object({
-  dryRun: z.boolean({ error: 'must be true or false' }).optional(),
-  secrets: z.array(z.string(), { error: 'must be a list of entry names' }).min(1).optional(),
-  clusters: z.array(z.string(), { error: 'must be a list of cluster names' }).min(1).optional(),
-}).strict();
+const manualPayload = z
+  .object({
+    dryRun: z.boolean({ error: 'must be true or false' }).optional(),
+    secrets: z.array(z.string(), { error: 'must be a list of entry names' }).min(1).optional(),
+    clusters: z.array(z.string(), { error: 'must be a list of cluster names' }).min(1).optional(),
+  })
+  .strict();
 
 /** A run that did not fully succeed; the message is the report's summary. */
 export class SyncFailedError extends PrsManagerError {
@@ -53,9 +55,15 @@ export async function handler(event: unknown): Promise<RunReport> {
   const log = createLogger();
   try {
     const request = parseEvent(event);
-    const rt = (runtime ??= buildRuntime(process.env, log));
+    runtime ??= buildRuntime(process.env, log);
+    const rt = runtime;
     const source = secretsManagerSource(rt.sm, rt.settings.configSecretId);
-    const report = await runOnce(source, selectClusters(rt.clusters, request.clusters), rt.deps, request);
+    const report = await runOnce(
+      source,
+      selectClusters(rt.clusters, request.clusters),
+      rt.deps,
+      request,
+    );
     log.info('sync finished', { status: report.status, summary: summary(report) });
     if (report.status !== 'success') throw new SyncFailedError(report);
 
@@ -83,13 +91,17 @@ export interface InvocationRequest extends SyncRequest {
 }
 
 /** The clusters a run covers: all, or the named ones (each must exist). */
-export function selectClusters(all: readonly ClusterTarget[], names: readonly string[] | undefined):
-  readonly ClusterTarget[] {
+export function selectClusters(
+  all: readonly ClusterTarget[],
+  names: readonly string[] | undefined,
+): readonly ClusterTarget[] {
   if (!names) return all;
   const unknown = names.filter((n) => !all.some((c) => c.name === n));
   if (unknown.length) {
-    throw new ConfigError(`invalid payload: clusters: unknown cluster ${JSON.stringify(unknown[0])}; ` +
-      `configured: ${all.map((c) => c.name).join(', ') || 'none'}`);
+    throw new ConfigError(
+      `invalid payload: clusters: unknown cluster ${JSON.stringify(unknown[0])}; ` +
+        `configured: ${all.map((c) => c.name).join(', ') || 'none'}`,
+    );
   }
 
   return all.filter((c) => names.includes(c.name));
@@ -116,9 +128,11 @@ export function parseEvent(event: unknown): InvocationRequest {
   const parsed = manualPayload.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid payload: ${formatPath(issue?.path ?? []) || '(root)'}: ` +
-      `${issue?.message ?? 'invalid'}; expected {"dryRun"?: boolean, "secrets"?: [names], ` +
-      '"clusters"?: [names]}');
+    throw new ConfigError(
+      `invalid payload: ${formatPath(issue?.path ?? []) || '(root)'}: ` +
+        `${issue?.message ?? 'invalid'}; expected {"dryRun"?: boolean, "secrets"?: [names], ` +
+        '"clusters"?: [names]}',
+    );
   }
 
   return {
@@ -159,17 +173,25 @@ export function buildRuntime(env: Record<string, string | undefined>, log: Log):
     userAgent: USER_AGENT,
   };
   const ownCredentials = defaultProvider();
-  const clusters = settings.clusters.map((c) => ('kubeconfigSecretId' in c
-    ? kubeconfigTarget(c.name, secretsManagerSource(sm, c.kubeconfigSecretId), c.context, storeOptions,
-      undefined, c.chartNamespace)
-    : eksTarget(c, {
-      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      roles,
-      now: () => clock.now(),
-      ...endpoint,
-      ownCredentials,
-      store: storeOptions,
-    })));
+  const clusters = settings.clusters.map((c) =>
+    'kubeconfigSecretId' in c
+      ? kubeconfigTarget(
+          c.name,
+          secretsManagerSource(sm, c.kubeconfigSecretId),
+          c.context,
+          storeOptions,
+          undefined,
+          c.chartNamespace,
+        )
+      : eksTarget(c, {
+          region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+          roles,
+          now: () => clock.now(),
+          ...endpoint,
+          ownCredentials,
+          store: storeOptions,
+        }),
+  );
   const deps: EngineDeps = {
     minter,
     log,
@@ -187,4 +209,3 @@ export function buildRuntime(env: Record<string, string | undefined>, log: Log):
 
   return { settings, deps, clusters, sm };
 }
-

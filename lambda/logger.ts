@@ -56,6 +56,9 @@ export function routeNodeWarnings(log: Log): void {
   process.removeAllListeners('warning');
   process.on('warning', (warning) => {
     const code = (warning as { code?: unknown }).code;
-    log.debug('node warning', { warning: warning.name, code: typeof code === 'string' ? code : undefined });
+    log.debug('node warning', {
+      warning: warning.name,
+      code: typeof code === 'string' ? code : undefined,
+    });
   });
 }

@@ -21,7 +21,9 @@ const options = {
   // tr46 (under node-fetch) imports Node's deprecated punycode; the userland copy is the same code.
   alias: { punycode: 'punycode/' },
   // Some bundled CommonJS dependencies call require() for Node built-ins.
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
 };
 
 await build({

@@ -9,7 +9,13 @@ import { table, type RunReport } from '../lambda/sync/report.ts';
 import { EXPIRES_ANNOTATION, OWNER_LABEL } from '../lambda/sync/model.ts';
 import { startEnvironment, type RunningEnvironment } from '../test/env/environment.ts';
 import { adminKubeConfig } from '../test/env/test-env.ts';
-import { functionEnvironment, invokeBundle, putSecret, registerEksCluster, type Invocation } from '../test/support/bundle.ts';
+import {
+  functionEnvironment,
+  invokeBundle,
+  putSecret,
+  registerEksCluster,
+  type Invocation,
+} from '../test/support/bundle.ts';
 import { helmCluster, installChart } from '../test/helm/helm.ts';
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
@@ -34,18 +40,31 @@ async function demo(env: RunningEnvironment): Promise<void> {
   // The local API server plays EKS cluster "dev": moto's DescribeCluster answers with its
   // endpoint and CA, and its token webhook checks the function's bearer tokens as EKS does.
   await registerEksCluster(env);
-  heading('cluster owner: helm install prs-manager ./helm -n prs-manager --create-namespace (grants namespace default)');
+  heading(
+    'cluster owner: helm install prs-manager ./helm -n prs-manager --create-namespace (grants namespace default)',
+  );
   const helm = await helmCluster(env);
   try {
-    const installed = await installChart(helm, { name: 'prs-manager', namespace: 'prs-manager' }, { namespaces: ['default'] });
+    const installed = await installChart(
+      helm,
+      { name: 'prs-manager', namespace: 'prs-manager' },
+      { namespaces: ['default'] },
+    );
     say(installed.stdout.trim().replace(/^/gm, '   '));
   } finally {
     await helm.dispose();
   }
-  heading(`clusters: PRS_MANAGER_CLUSTERS=[{"name":"${env.kube.eks.clusterName}"}] (EKS sign-in with the function's IAM identity)`);
-  const environment = functionEnvironment(env, 'prs-manager/config', { eks: true }, {
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-  });
+  heading(
+    `clusters: PRS_MANAGER_CLUSTERS=[{"name":"${env.kube.eks.clusterName}"}] (EKS sign-in with the function's IAM identity)`,
+  );
+  const environment = functionEnvironment(
+    env,
+    'prs-manager/config',
+    { eks: true },
+    {
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    },
+  );
   const scheduled = { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} };
 
   heading('run 1: the hourly schedule fires (dist/handler.mjs in a fresh Node process)');
@@ -54,7 +73,8 @@ async function demo(env: RunningEnvironment): Promise<void> {
   show(await invokeBundle(scheduled, environment));
   heading('manual dry run: {"dryRun": true, "secrets": ["ecr-dev"]}');
   show(await invokeBundle({ dryRun: true, secrets: ['ecr-dev'] }, environment));
-  const reviews = (await readFile(path.join(env.dir, 'webhook.log'), 'utf8')).split('\n')
+  const reviews = (await readFile(path.join(env.dir, 'webhook.log'), 'utf8'))
+    .split('\n')
     .filter((line) => line.startsWith('allowed') || line.startsWith('refused'));
   heading(`token webhook: ${reviews.length} bearer tokens reviewed as EKS would`);
   say(`   ${[...new Set(reviews)].join(', ')}`);
@@ -74,8 +94,11 @@ function show(invocation: Invocation): void {
     return;
   }
   say(table(report).replace(/^/gm, '   '));
-  const writes = report.totals.created + report.totals.updated + report.totals.refreshed + report.totals.deleted;
-  say(`   writes: ${writes}, ECR token calls: ${report.tokenCalls}, invocation ${invocation.ok ? 'succeeded' : 'failed'}`);
+  const writes =
+    report.totals.created + report.totals.updated + report.totals.refreshed + report.totals.deleted;
+  say(
+    `   writes: ${writes}, ECR token calls: ${report.tokenCalls}, invocation ${invocation.ok ? 'succeeded' : 'failed'}`,
+  );
 }
 
 async function listSecrets(env: RunningEnvironment): Promise<void> {
@@ -85,8 +108,10 @@ async function listSecrets(env: RunningEnvironment): Promise<void> {
     const json = Buffer.from(s.data?.['.dockerconfigjson'] ?? '', 'base64').toString();
     const keys = Object.keys((JSON.parse(json) as { auths: object }).auths);
     const expiry = s.metadata?.annotations?.[EXPIRES_ANNOTATION];
-    say(`   ${s.metadata?.namespace}/${s.metadata?.name}  ${s.type}  registries: ${keys.join(', ')}` +
-      `${expiry ? `  token expires ${expiry}` : ''}`);
+    say(
+      `   ${s.metadata?.namespace}/${s.metadata?.name}  ${s.type}  registries: ${keys.join(', ')}` +
+        `${expiry ? `  token expires ${expiry}` : ''}`,
+    );
   }
 }
 

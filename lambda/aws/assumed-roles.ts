@@ -30,7 +30,10 @@ export class AssumedRoles {
     const now = this.#options.now();
     const key = `${roleArn}|${region}`;
     const cached = this.#cache.get(key);
-    if (cached && cached.expiration.getTime() - now > (cached.expiration.getTime() - cached.issuedAt) / 2) {
+    if (
+      cached &&
+      cached.expiration.getTime() - now > (cached.expiration.getTime() - cached.issuedAt) / 2
+    ) {
       return cached;
     }
     const { AssumeRoleCommand, STSClient } = commonJs(await import('@aws-sdk/client-sts'));
@@ -40,10 +43,16 @@ export class AssumedRoles {
       ...this.#options.clientConfig,
     });
     try {
-      const answer = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'prs-manager' }));
+      const answer = await sts.send(
+        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'prs-manager' }),
+      );
       const c = answer.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.Expiration) {
-        throw new AwsCallError('sts:AssumeRole', 'IncompleteCredentials', 'the answer has no credentials');
+        throw new AwsCallError(
+          'sts:AssumeRole',
+          'IncompleteCredentials',
+          'the answer has no credentials',
+        );
       }
       const assumed: AssumedCredentials = {
         accessKeyId: c.AccessKeyId,
@@ -76,5 +85,9 @@ export function awsError(operation: string, error: unknown, detail?: string): Aw
   if (error instanceof AwsCallError) return error;
   const name = error instanceof Error ? error.name : 'UnknownError';
 
-  return new AwsCallError(operation, name, detail ?? redact(error instanceof Error ? error.message : ''));
+  return new AwsCallError(
+    operation,
+    name,
+    detail ?? redact(error instanceof Error ? error.message : ''),
+  );
 }

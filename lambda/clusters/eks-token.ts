@@ -33,23 +33,31 @@ export async function eksToken(
 ): Promise<EksToken> {
   const hostname = `sts.${region}.${partition(region).dnsSuffix}`;
   const signer = new SignatureV4({ service: 'sts', region, credentials, sha256: Sha256 });
-  const signed = await signer.presign(new HttpRequest({
-    method: 'GET',
-    protocol: 'https:',
-    hostname,
-    path: '/',
-    query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-    headers: { host: hostname, 'x-k8s-aws-id': clusterName },
-  }), { expiresIn: 60, signingDate });
+  const signed = await signer.presign(
+    new HttpRequest({
+      method: 'GET',
+      protocol: 'https:',
+      hostname,
+      path: '/',
+      query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+      headers: { host: hostname, 'x-k8s-aws-id': clusterName },
+    }),
+    { expiresIn: 60, signingDate },
+  );
   const query = Object.entries(signed.query ?? {})
     .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
     .join('&');
   const token = PREFIX + Buffer.from(`https://${hostname}/?${query}`).toString('base64url');
   if (token.length > MAX_TOKEN_LENGTH) {
-    throw new Error(`the EKS token would be ${token.length} characters, over EKS's ${MAX_TOKEN_LENGTH}; ` +
-      'the session token of the credentials is too long (session tags or policies)');
+    throw new Error(
+      `the EKS token would be ${token.length} characters, over EKS's ${MAX_TOKEN_LENGTH}; ` +
+        'the session token of the credentials is too long (session tags or policies)',
+    );
   }
-  const expiries = [signingDate.getTime() + TOKEN_LIFETIME_MS, credentials.expiration?.getTime() ?? Infinity];
+  const expiries = [
+    signingDate.getTime() + TOKEN_LIFETIME_MS,
+    credentials.expiration?.getTime() ?? Infinity,
+  ];
 
   return { token, expiresAt: new Date(Math.min(...expiries)) };
 }
@@ -81,7 +89,10 @@ export class TokenSource {
 
   async token(): Promise<string> {
     const now = this.#now();
-    if (!this.#current || this.#current.expiresAt.getTime() - now.getTime() <= TokenSource.RENEW_BEFORE_MS) {
+    if (
+      !this.#current ||
+      this.#current.expiresAt.getTime() - now.getTime() <= TokenSource.RENEW_BEFORE_MS
+    ) {
       this.#current = await eksToken(this.#cluster, this.#region, await this.#credentials(), now);
       this.minted += 1;
     }

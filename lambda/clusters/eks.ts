@@ -1,4 +1,4 @@
-import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Cluster, EKSClient } from '@aws-sdk/client-eks';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { awsError, commonJs, type AssumedRoles } from '../aws/assumed-roles.ts';
 import type { EksClusterSpec } from '../config/settings.ts';
@@ -6,7 +6,11 @@ import { ClusterUnreachableError } from '../errors.ts';
 import type { ClusterTarget } from '../sync/engine.ts';
 import { KubeConfig } from './client-node.ts';
 import { DEFAULT_CHART_NAMESPACE } from './grants.ts';
-import { createKubernetesStore, type RequestCounters, type StoreOptions } from './kubernetes-store.ts';
+import {
+  createKubernetesStore,
+  type RequestCounters,
+  type StoreOptions,
+} from './kubernetes-store.ts';
 import { TokenSource, type CredentialSource } from './eks-token.ts';
 
 export interface EksOptions {
@@ -44,17 +48,23 @@ export function eksTarget(spec: EksClusterSpec, options: EksOptions): ClusterTar
       const kc = new KubeConfig();
       kc.loadFromOptions({
         // Real EKS endpoints have no trailing slash; some fakes do.
-        clusters: [{ name: spec.name, server: endpoint.replace(/\/+$/, ''), caData, skipTLSVerify: false }],
+        clusters: [
+          { name: spec.name, server: endpoint.replace(/\/+$/, ''), caData, skipTLSVerify: false },
+        ],
         users: [{ name: 'prs-manager' }],
         contexts: [{ name: spec.name, cluster: spec.name, user: 'prs-manager' }],
         currentContext: spec.name,
       });
 
-      return createKubernetesStore(kc, {
-        ...options.store,
-        bearerToken: () => tokens.token(),
-        onUnauthorized: () => tokens.invalidate(),
-      }, options.counters?.(spec.name));
+      return createKubernetesStore(
+        kc,
+        {
+          ...options.store,
+          bearerToken: () => tokens.token(),
+          onUnauthorized: () => tokens.invalidate(),
+        },
+        options.counters?.(spec.name),
+      );
     },
   };
 }
@@ -71,14 +81,17 @@ async function describe(
     credentials,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   });
-  let cluster;
+  let cluster: Cluster | undefined;
   try {
     cluster = (await client.send(new eks.DescribeClusterCommand({ name }))).cluster;
   } catch (error) {
     throw awsError('eks:DescribeCluster', error);
   }
   if (!cluster?.endpoint || !cluster.certificateAuthority?.data) {
-    throw new ClusterUnreachableError('NotReady', `EKS reports no endpoint or CA (status ${cluster?.status ?? 'unknown'})`);
+    throw new ClusterUnreachableError(
+      'NotReady',
+      `EKS reports no endpoint or CA (status ${cluster?.status ?? 'unknown'})`,
+    );
   }
 
   return { endpoint: cluster.endpoint, caData: cluster.certificateAuthority.data };

@@ -20,7 +20,8 @@ export const DEFAULT_CHART_NAMESPACE = 'prs-manager';
 /** @throws PrsManagerError when the ConfigMap does not hold a grant this version reads. */
 export function parseGrants(data: Readonly<Record<string, string>>): Grants {
   const text = data[GRANTS_KEY];
-  if (text === undefined) throw new PrsManagerError(`the ConfigMap ${GRANTS_CONFIGMAP} has no ${GRANTS_KEY}`);
+  if (text === undefined)
+    throw new PrsManagerError(`the ConfigMap ${GRANTS_CONFIGMAP} has no ${GRANTS_KEY}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -29,16 +30,21 @@ export function parseGrants(data: Readonly<Record<string, string>>): Grants {
   }
   const grants = value as { version?: unknown; allNamespaces?: unknown; namespaces?: unknown };
   if (grants.version !== 1) {
-    throw new PrsManagerError(`${GRANTS_CONFIGMAP}/${GRANTS_KEY}: version ${String(grants.version)} ` +
-      'is not one this function reads (1); upgrade the function or the chart');
+    throw new PrsManagerError(
+      `${GRANTS_CONFIGMAP}/${GRANTS_KEY}: version ${String(grants.version)} ` +
+        'is not one this function reads (1); upgrade the function or the chart',
+    );
   }
-  const namespaces = Array.isArray(grants.namespaces) &&
+  const namespaces =
+    Array.isArray(grants.namespaces) &&
     grants.namespaces.every((n): n is string => typeof n === 'string')
-    ? grants.namespaces
-    : undefined;
+      ? grants.namespaces
+      : undefined;
   if (typeof grants.allNamespaces !== 'boolean' || !namespaces) {
-    throw new PrsManagerError(`${GRANTS_CONFIGMAP}/${GRANTS_KEY}: allNamespaces (boolean) and ` +
-      'namespaces (list of names) are required');
+    throw new PrsManagerError(
+      `${GRANTS_CONFIGMAP}/${GRANTS_KEY}: allNamespaces (boolean) and ` +
+        'namespaces (list of names) are required',
+    );
   }
 
   return { allNamespaces: grants.allNamespaces, namespaces };

@@ -50,7 +50,8 @@ export async function createKubernetesStore(
   counters: RequestCounters = newCounters(),
 ): Promise<SecretStore> {
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new ClusterUnreachableError('NoCluster', 'the kubeconfig has no current cluster');
+  if (!cluster)
+    throw new ClusterUnreachableError('NoCluster', 'the kubeconfig has no current cluster');
   const agent = await keepAliveAgent(kc, options.maxSockets, counters);
   const auth: k8s.SecurityAuthentication = {
     getName: () => 'prs-manager',
@@ -73,10 +74,12 @@ export async function createKubernetesStore(
       });
     },
   };
-  const core = new k8s.CoreV1Api(k8s.createConfiguration({
-    baseServer: new k8s.ServerConfiguration(cluster.server.replace(/\/+$/, ''), {}),
-    authMethods: { default: auth },
-  }));
+  const core = new k8s.CoreV1Api(
+    k8s.createConfiguration({
+      baseServer: new k8s.ServerConfiguration(cluster.server.replace(/\/+$/, ''), {}),
+      authMethods: { default: auth },
+    }),
+  );
 
   return new KubernetesSecretStore(core, options.pageSize, options.onUnauthorized);
 }
@@ -120,7 +123,8 @@ class KubernetesSecretStore implements SecretStore {
   async listNamespaces(): Promise<NamespaceInfo[]> {
     const where = { verb: 'list', resource: 'namespaces' };
     const items = await this.#paged(where, (_continue) =>
-      this.#core.listNamespace({ limit: this.#pageSize, _continue }));
+      this.#core.listNamespace({ limit: this.#pageSize, _continue }),
+    );
 
     return items.map((ns) => ({
       name: ns.metadata?.name ?? '',
@@ -130,18 +134,32 @@ class KubernetesSecretStore implements SecretStore {
 
   async listSecrets(labelSelector: string, namespace?: string): Promise<LiveSecret[]> {
     const where = { verb: 'list', resource: 'secrets', namespace };
-    const items = await this.#paged(where, (_continue) => namespace
-      ? this.#core.listNamespacedSecret({ namespace, labelSelector, limit: this.#pageSize, _continue })
-      : this.#core.listSecretForAllNamespaces({ labelSelector, limit: this.#pageSize, _continue }));
+    const items = await this.#paged(where, (_continue) =>
+      namespace
+        ? this.#core.listNamespacedSecret({
+            namespace,
+            labelSelector,
+            limit: this.#pageSize,
+            _continue,
+          })
+        : this.#core.listSecretForAllNamespaces({
+            labelSelector,
+            limit: this.#pageSize,
+            _continue,
+          }),
+    );
 
     return items.map(toLive);
   }
 
-  async readConfigMap(namespace: string, name: string):
-    Promise<Readonly<Record<string, string>> | undefined> {
+  async readConfigMap(
+    namespace: string,
+    name: string,
+  ): Promise<Readonly<Record<string, string>> | undefined> {
     try {
-      const map = await this.#call({ verb: 'get', resource: 'configmaps', namespace, name },
-        () => this.#core.readNamespacedConfigMap({ name, namespace }));
+      const map = await this.#call({ verb: 'get', resource: 'configmaps', namespace, name }, () =>
+        this.#core.readNamespacedConfigMap({ name, namespace }),
+      );
 
       return map.data ?? {};
     } catch (error) {
@@ -152,8 +170,11 @@ class KubernetesSecretStore implements SecretStore {
 
   async readSecret(namespace: string, name: string): Promise<LiveSecret | undefined> {
     try {
-      return toLive(await this.#call({ verb: 'get', resource: 'secrets', namespace, name },
-        () => this.#core.readNamespacedSecret({ name, namespace })));
+      return toLive(
+        await this.#call({ verb: 'get', resource: 'secrets', namespace, name }, () =>
+          this.#core.readNamespacedSecret({ name, namespace }),
+        ),
+      );
     } catch (error) {
       // 404 is an answer here, not a failure: the Secret does not exist.
       if (error instanceof KubernetesApiError && error.code === 404) return undefined;
@@ -162,18 +183,29 @@ class KubernetesSecretStore implements SecretStore {
   }
 
   async createSecret(body: SecretBody): Promise<LiveSecret> {
-    const where = { verb: 'create', resource: 'secrets', namespace: body.namespace, name: body.name };
+    const where = {
+      verb: 'create',
+      resource: 'secrets',
+      namespace: body.namespace,
+      name: body.name,
+    };
 
-    return toLive(await this.#call(where, () =>
-      this.#core.createNamespacedSecret({ namespace: body.namespace, body: toV1(body) })));
+    return toLive(
+      await this.#call(where, () =>
+        this.#core.createNamespacedSecret({ namespace: body.namespace, body: toV1(body) }),
+      ),
+    );
   }
 
   async replaceSecret(body: SecretBody): Promise<LiveSecret> {
     const { namespace, name } = body;
     const where = { verb: 'update', resource: 'secrets', namespace, name };
 
-    return toLive(await this.#call(where, () =>
-      this.#core.replaceNamespacedSecret({ name, namespace, body: toV1(body) })));
+    return toLive(
+      await this.#call(where, () =>
+        this.#core.replaceNamespacedSecret({ name, namespace, body: toV1(body) }),
+      ),
+    );
   }
 
   async deleteSecret(
@@ -181,11 +213,13 @@ class KubernetesSecretStore implements SecretStore {
   ): Promise<void> {
     const { namespace, name, uid, resourceVersion } = secret;
     const where = { verb: 'delete', resource: 'secrets', namespace, name };
-    await this.#call(where, () => this.#core.deleteNamespacedSecret({
-      name,
-      namespace,
-      body: { preconditions: { uid, resourceVersion } },
-    }));
+    await this.#call(where, () =>
+      this.#core.deleteNamespacedSecret({
+        name,
+        namespace,
+        body: { preconditions: { uid, resourceVersion } },
+      }),
+    );
   }
 
   async #paged<T>(
@@ -232,7 +266,6 @@ interface Where {
   readonly name?: string | undefined;
 }
 
-
 /**
  * client-node's ApiException carries the response body in its message (for
  * a Secret, the credential): keep the status code, reason and causes only.
@@ -257,7 +290,10 @@ function translate(error: unknown, where: Where): Error {
     return new ClusterUnreachableError('Timeout', `no answer to ${where.verb} ${where.resource}`);
   }
 
-  return new ClusterUnreachableError(typeof code === 'string' ? code : name, `${where.verb} ${where.resource}`);
+  return new ClusterUnreachableError(
+    typeof code === 'string' ? code : name,
+    `${where.verb} ${where.resource}`,
+  );
 }
 
 function parseStatus(body: unknown): { reason?: string; causes: string[] } {

@@ -14,13 +14,17 @@ export interface SecretStore {
    */
   listSecrets(labelSelector: string, namespace?: string): Promise<LiveSecret[]>;
   /** The data of one ConfigMap, or undefined when it does not exist. */
-  readConfigMap(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
+  readConfigMap(
+    namespace: string,
+    name: string,
+  ): Promise<Readonly<Record<string, string>> | undefined>;
   /** One Secret, or undefined when it does not exist. */
   readSecret(namespace: string, name: string): Promise<LiveSecret | undefined>;
   createSecret(body: SecretBody): Promise<LiveSecret>;
   /** Replaces the Secret; `body.resourceVersion` makes a concurrent change a 409. */
   replaceSecret(body: SecretBody): Promise<LiveSecret>;
   /** Deletes the Secret only if it still has this uid and resourceVersion. */
-  deleteSecret(secret: Pick<LiveSecret, 'namespace' | 'name' | 'uid' | 'resourceVersion'>):
-    Promise<void>;
+  deleteSecret(
+    secret: Pick<LiveSecret, 'namespace' | 'name' | 'uid' | 'resourceVersion'>,
+  ): Promise<void>;
 }

@@ -2,7 +2,11 @@ import * as k8s from './client-node.ts';
 import type { ConfigSource } from '../config/sources.ts';
 import type { ClusterTarget } from '../sync/engine.ts';
 import { DEFAULT_CHART_NAMESPACE } from './grants.ts';
-import { createKubernetesStore, type RequestCounters, type StoreOptions } from './kubernetes-store.ts';
+import {
+  createKubernetesStore,
+  type RequestCounters,
+  type StoreOptions,
+} from './kubernetes-store.ts';
 
 /**
  * Builds a KubeConfig from a kubeconfig document, on the given context or
@@ -28,8 +32,8 @@ export function kubeconfigTarget(
   return {
     name,
     chart: { namespace: chartNamespace, required: false },
-    connect: async () => createKubernetesStore(kubeConfigFromText(await source.read(), context),
-      options, counters),
+    connect: async () =>
+      createKubernetesStore(kubeConfigFromText(await source.read(), context), options, counters),
   };
 }
 

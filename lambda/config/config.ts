@@ -38,9 +38,18 @@ const MAX_ALIASES = 10_000;
 
 /** Fields an entry and its credential may have; others are reported as ignored. */
 const ENTRY_FIELDS = new Set(['name', 'kubernetes_namespace', 'namespaces', 'type', 'credential']);
-const CREDENTIAL_FIELDS = new Set(['aws_ecr_repository_region', 'registry_ids', 'role_arn',
-  'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'docker_registry', 'docker_user',
-  'docker_password', 'docker_email']);
+const CREDENTIAL_FIELDS = new Set([
+  'aws_ecr_repository_region',
+  'registry_ids',
+  'role_arn',
+  'aws_access_key_id',
+  'aws_secret_access_key',
+  'aws_session_token',
+  'docker_registry',
+  'docker_user',
+  'docker_password',
+  'docker_email',
+]);
 
 /** A valid configuration entry, in the code's own names. */
 export interface RegistryEntry {
@@ -114,8 +123,9 @@ function parseText(text: string, source: string): unknown {
     return document.toJS({ maxAliasCount: MAX_ALIASES });
   } catch {
     // An alias that names no anchor, or expansion past the limit (a "billion laughs" document).
-    throw new ConfigError(`${source}: a YAML alias is undefined, or aliases expand more than ` +
-      `${MAX_ALIASES} times`);
+    throw new ConfigError(
+      `${source}: a YAML alias is undefined, or aliases expand more than ` + `${MAX_ALIASES} times`,
+    );
   }
 }
 
@@ -146,7 +156,10 @@ function secretsList(document: unknown, source: string): unknown[] {
 }
 
 function toEntry(raw: RawEntry, index: number): RegistryEntry {
-  const names = [...(raw.namespaces ?? []), ...(raw.kubernetes_namespace ? [raw.kubernetes_namespace] : [])];
+  const names = [
+    ...(raw.namespaces ?? []),
+    ...(raw.kubernetes_namespace ? [raw.kubernetes_namespace] : []),
+  ];
   const namespaces: NamespaceTarget = names.includes(ALL_NAMESPACES)
     ? { all: true }
     : { all: false, names: [...new Set(names)] };
@@ -167,13 +180,14 @@ function toCredential(raw: RawEntry): EcrCredential | DockerCredential {
     };
   }
   const c = raw.credential;
-  const staticKeys = c.aws_access_key_id && c.aws_secret_access_key
-    ? {
-      accessKeyId: c.aws_access_key_id,
-      secretAccessKey: c.aws_secret_access_key,
-      ...(c.aws_session_token ? { sessionToken: c.aws_session_token } : {}),
-    }
-    : undefined;
+  const staticKeys =
+    c.aws_access_key_id && c.aws_secret_access_key
+      ? {
+          accessKeyId: c.aws_access_key_id,
+          secretAccessKey: c.aws_secret_access_key,
+          ...(c.aws_session_token ? { sessionToken: c.aws_session_token } : {}),
+        }
+      : undefined;
 
   return {
     type: 'ECR',
@@ -187,21 +201,26 @@ function toCredential(raw: RawEntry): EcrCredential | DockerCredential {
 function entryWarnings(raw: RawEntry, index: number): ConfigIssue[] {
   if (raw.type !== 'ECR' || !raw.credential.aws_access_key_id) return [];
 
-  return [{
-    path: `secrets[${index}].credential.aws_access_key_id`,
-    rule: 'static access keys are used; the function\'s own IAM role (or role_arn) is ' +
-      'recommended, since static keys do not rotate',
-  }];
+  return [
+    {
+      path: `secrets[${index}].credential.aws_access_key_id`,
+      rule:
+        "static access keys are used; the function's own IAM role (or role_arn) is " +
+        'recommended, since static keys do not rotate',
+    },
+  ];
 }
 
 /** Fields the project does not know: ignored, and reported so that a typo is seen. */
 function unknownFields(raw: unknown, index: number): ConfigIssue[] {
   if (!isObject(raw)) return [];
   const unknown = (fields: Record<string, unknown>, known: Set<string>, at: string) =>
-    Object.keys(fields).filter((k) => !known.has(k)).map((k) => ({
-      path: `${at}.${k}`,
-      rule: 'unknown field, ignored (check its spelling)',
-    }));
+    Object.keys(fields)
+      .filter((k) => !known.has(k))
+      .map((k) => ({
+        path: `${at}.${k}`,
+        rule: 'unknown field, ignored (check its spelling)',
+      }));
   const credential = isObject(raw.credential) ? raw.credential : {};
 
   return [
@@ -215,17 +234,21 @@ function findDuplicates(entries: readonly RegistryEntry[]): Map<number, InvalidE
   const duplicates = new Map<number, InvalidEntry>();
   const byName = Map.groupBy(entries, (entry) => entry.name);
   entries.forEach((entry) => {
-    const earlier = (byName.get(entry.name) ?? []).find((other) => other.index < entry.index &&
-      overlap(other.namespaces, entry.namespaces));
+    const earlier = (byName.get(entry.name) ?? []).find(
+      (other) => other.index < entry.index && overlap(other.namespaces, entry.namespaces),
+    );
     if (!earlier) return;
     duplicates.set(entry.index, {
       index: entry.index,
       name: entry.name,
-      issues: [{
-        path: `secrets[${entry.index}].name`,
-        rule: `duplicate: secrets[${earlier.index}] already keeps a Secret ` +
-          `${JSON.stringify(entry.name)} in the same namespace`,
-      }],
+      issues: [
+        {
+          path: `secrets[${entry.index}].name`,
+          rule:
+            `duplicate: secrets[${earlier.index}] already keeps a Secret ` +
+            `${JSON.stringify(entry.name)} in the same namespace`,
+        },
+      ],
     });
   });
 
@@ -251,7 +274,9 @@ function toIssues(
 /** `['secrets', 1, 'credential', 'docker_user']` -> `secrets[1].credential.docker_user` */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`,
+    )
     .join('');
 }
 

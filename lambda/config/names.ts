@@ -20,13 +20,15 @@ export function subdomainProblem(name: string): string | undefined {
   const labels = name.split('.');
   const index = labels.findIndex((label) => label.length > LABEL_MAX);
   if (index >= 0) {
-    return `each dot-separated label must be at most ${LABEL_MAX} characters ` +
-      `(label ${index + 1} has ${labels[index]?.length})`;
+    return (
+      `each dot-separated label must be at most ${LABEL_MAX} characters ` +
+      `(label ${index + 1} has ${labels[index]?.length})`
+    );
   }
   if (labels.some((label) => label.length === 0)) {
     return 'must not contain an empty label (a leading, trailing or doubled ".")';
   }
-  if (labels.some((label) => !ALNUM.test(label[0]!) || !ALNUM.test(label.at(-1)!))) {
+  if (labels.some((label) => !ALNUM.test(label.at(0) ?? '') || !ALNUM.test(label.at(-1) ?? ''))) {
     return 'each label must start and end with a lowercase letter or digit';
   }
 
@@ -41,7 +43,7 @@ export function labelProblem(name: string): string | undefined {
   }
   const charProblem = characterProblem(name, false);
   if (charProblem) return charProblem;
-  if (!ALNUM.test(name[0]!) || !ALNUM.test(name.at(-1)!)) {
+  if (!ALNUM.test(name.at(0) ?? '') || !ALNUM.test(name.at(-1) ?? '')) {
     return 'must start and end with a lowercase letter or digit';
   }
 
@@ -53,8 +55,10 @@ function characterProblem(name: string, dotsAllowed: boolean): string | undefine
     if (char === '.' && !dotsAllowed) return '"." is not allowed';
     if (ALLOWED.test(char)) continue;
     if (/[A-Z]/.test(char)) {
-      return 'only lowercase letters are allowed (lowercase letters, digits, "-"' +
-        (dotsAllowed ? ' and ".")' : ')');
+      return (
+        'only lowercase letters are allowed (lowercase letters, digits, "-"' +
+        (dotsAllowed ? ' and ".")' : ')')
+      );
     }
 
     return `${JSON.stringify(char)} is not allowed`;

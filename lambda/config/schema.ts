@@ -12,7 +12,7 @@ import { labelProblem, subdomainProblem } from './names.ts';
 const ALL_NAMESPACES = '*';
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT_ID = /^\d{12}$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 const secretName = z.string({ error: 'required, a string' }).superRefine((value, ctx) => {
   const problem = subdomainProblem(value);
@@ -49,27 +49,32 @@ const optionalText = z.string({ error: 'must be a string' }).refine(wellFormed, 
 const CREDENTIAL = { error: 'required, an object with the registry credentials' };
 
 const ecrCredential = z
-  .object({
-    aws_ecr_repository_region: z
-      .string({ error: 'required, an AWS region such as us-east-1' })
-      .regex(REGION, { error: 'must be an AWS region such as us-east-1' }),
-    registry_ids: z
-      .array(
-        z
-          .string({ error: 'must be a 12-digit account id in quotes' })
-          .regex(ACCOUNT_ID, { error: 'must be a 12-digit account id' }),
-        { error: 'must be a list of 12-digit account ids' },
-      )
-      .min(1, { error: 'must not be empty; omit it to use the account of the credentials' })
-      .optional(),
-    role_arn: z
-      .string({ error: 'must be a string' })
-      .regex(ROLE_ARN, { error: 'must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)' })
-      .optional(),
-    aws_access_key_id: optionalText,
-    aws_secret_access_key: optionalText,
-    aws_session_token: optionalText,
-  }, CREDENTIAL)
+  .object(
+    {
+      aws_ecr_repository_region: z
+        .string({ error: 'required, an AWS region such as us-east-1' })
+        .regex(REGION, { error: 'must be an AWS region such as us-east-1' }),
+      registry_ids: z
+        .array(
+          z
+            .string({ error: 'must be a 12-digit account id in quotes' })
+            .regex(ACCOUNT_ID, { error: 'must be a 12-digit account id' }),
+          { error: 'must be a list of 12-digit account ids' },
+        )
+        .min(1, { error: 'must not be empty; omit it to use the account of the credentials' })
+        .optional(),
+      role_arn: z
+        .string({ error: 'must be a string' })
+        .regex(ROLE_ARN, {
+          error: 'must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)',
+        })
+        .optional(),
+      aws_access_key_id: optionalText,
+      aws_secret_access_key: optionalText,
+      aws_session_token: optionalText,
+    },
+    CREDENTIAL,
+  )
   .superRefine((value, ctx) => {
     const { aws_access_key_id: id, aws_secret_access_key: key } = value;
     if (Boolean(id) === Boolean(key)) return;
@@ -81,18 +86,23 @@ const ecrCredential = z
   });
 
 const dockerRegistry = z.string({ error: 'must be a string' }).superRefine((value, ctx) => {
-  const problem = value.trim() ? registryProblem(value) : 'must not be blank; omit it for Docker Hub';
+  const problem = value.trim()
+    ? registryProblem(value)
+    : 'must not be blank; omit it for Docker Hub';
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const dockerCredential = z.object({
-  docker_registry: dockerRegistry.optional(),
-  docker_user: nonEmpty.refine((v) => !v.includes(':'), {
-    error: 'must not contain ":" (the registry splits user and password at the first colon)',
-  }),
-  docker_password: nonEmpty,
-  docker_email: optionalText,
-}, CREDENTIAL);
+const dockerCredential = z.object(
+  {
+    docker_registry: dockerRegistry.optional(),
+    docker_user: nonEmpty.refine((v) => !v.includes(':'), {
+      error: 'must not contain ":" (the registry splits user and password at the first colon)',
+    }),
+    docker_password: nonEmpty,
+    docker_email: optionalText,
+  },
+  CREDENTIAL,
+);
 
 const entryBase = {
   name: secretName,

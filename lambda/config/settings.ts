@@ -7,31 +7,43 @@ import { formatPath } from './config.ts';
  * default; a bad value stops the start with a message naming the variable.
  */
 
-const kubeconfigCluster = z.object({
-  /** The cluster's name in reports and logs. */
-  name: z.string().min(1),
-  /** A Secrets Manager secret holding a kubeconfig (clusters outside EKS, the demo). */
-  kubeconfigSecretId: z.string().min(1),
-  /** The kubeconfig context; default: its current context. */
-  context: z.string().min(1).optional(),
-  /** Where the Helm chart is installed, if it is (optional for these clusters). */
-  chartNamespace: z.string().min(1).optional(),
-}).strict();
+const kubeconfigCluster = z
+  .object({
+    /** The cluster's name in reports and logs. */
+    name: z.string().min(1),
+    /** A Secrets Manager secret holding a kubeconfig (clusters outside EKS, the demo). */
+    kubeconfigSecretId: z.string().min(1),
+    /** The kubeconfig context; default: its current context. */
+    context: z.string().min(1).optional(),
+    /** Where the Helm chart is installed, if it is (optional for these clusters). */
+    chartNamespace: z.string().min(1).optional(),
+  })
+  .strict();
 
-const eksCluster = z.object({
-  /** The EKS cluster's name: DescribeCluster and the token's x-k8s-aws-id use it. */
-  name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, { error: 'must be an EKS cluster name' }),
-  /** The cluster's region; default: the function's. */
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'must be an AWS region' }).optional(),
-  /** A role to assume for this cluster (another account); default: the function's role. */
-  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'must be an IAM role ARN' })
-    .optional(),
-  /** Where the Helm chart is installed (it must be); default: prs-manager. */
-  chartNamespace: z.string().min(1).optional(),
-}).strict();
+const eksCluster = z
+  .object({
+    /** The EKS cluster's name: DescribeCluster and the token's x-k8s-aws-id use it. */
+    name: z
+      .string()
+      .regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, { error: 'must be an EKS cluster name' }),
+    /** The cluster's region; default: the function's. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'must be an AWS region' })
+      .optional(),
+    /** A role to assume for this cluster (another account); default: the function's role. */
+    roleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'must be an IAM role ARN' })
+      .optional(),
+    /** Where the Helm chart is installed (it must be); default: prs-manager. */
+    chartNamespace: z.string().min(1).optional(),
+  })
+  .strict();
 
 const clusterSchema = z.union([kubeconfigCluster, eksCluster], {
-  error: 'must be {"name", "region"?, "roleArn"?} (EKS) or {"name", "kubeconfigSecretId", "context"?}',
+  error:
+    'must be {"name", "region"?, "roleArn"?} (EKS) or {"name", "kubeconfigSecretId", "context"?}',
 });
 
 export type KubeconfigClusterSpec = z.infer<typeof kubeconfigCluster>;
@@ -45,7 +57,8 @@ export const OWNER_RULE = 'must be a valid label value (1-63 letters, digits, "-
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z.object({
-  PRS_MANAGER_CONFIG_SECRET_ID: z.string({ error: 'required: the configuration secret id or ARN' })
+  PRS_MANAGER_CONFIG_SECRET_ID: z
+    .string({ error: 'required: the configuration secret id or ARN' })
     .min(1, { error: 'required: the configuration secret id or ARN' }),
   PRS_MANAGER_CLUSTERS: z.string().default('[]'),
   PRS_MANAGER_OWNER: z.string().regex(OWNER_PATTERN, { error: OWNER_RULE }).default('prs-manager'),
@@ -87,11 +100,17 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   const parsed = envSchema.safeParse(set);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), rule: i.message }));
-    throw new ConfigError(`bad setting: ${issues.map((i) => `${i.path}: ${i.rule}`).join('; ')}`, issues);
+    throw new ConfigError(
+      `bad setting: ${issues.map((i) => `${i.path}: ${i.rule}`).join('; ')}`,
+      issues,
+    );
   }
   const e = parsed.data;
   const clusters = parseClusters(e.PRS_MANAGER_CLUSTERS);
-  const { margin, warnings } = fitMargin(e.PRS_MANAGER_REFRESH_MARGIN, e.PRS_MANAGER_RUN_INTERVAL_MINUTES);
+  const { margin, warnings } = fitMargin(
+    e.PRS_MANAGER_REFRESH_MARGIN,
+    e.PRS_MANAGER_RUN_INTERVAL_MINUTES,
+  );
 
   return {
     configSecretId: e.PRS_MANAGER_CONFIG_SECRET_ID,
@@ -115,19 +134,25 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
  * expire: the margin (of a 12-hour token) must exceed the run interval.
  * A margin that does not is raised, with a warning.
  */
-export function fitMargin(margin: number, intervalMinutes: number):
-  { margin: number; warnings: string[] } {
+export function fitMargin(
+  margin: number,
+  intervalMinutes: number,
+): { margin: number; warnings: string[] } {
   const needed = (intervalMinutes + 5) / (TOKEN_HOURS * 60);
   if (margin * TOKEN_HOURS * 60 > intervalMinutes) return { margin, warnings: [] };
   if (needed >= 1) {
-    throw new ConfigError(`PRS_MANAGER_RUN_INTERVAL_MINUTES: ${intervalMinutes} is too long; ` +
-      `runs must come more often than every ${TOKEN_HOURS} hours to keep ECR tokens valid`);
+    throw new ConfigError(
+      `PRS_MANAGER_RUN_INTERVAL_MINUTES: ${intervalMinutes} is too long; ` +
+        `runs must come more often than every ${TOKEN_HOURS} hours to keep ECR tokens valid`,
+    );
   }
 
   return {
     margin: needed,
-    warnings: [`PRS_MANAGER_REFRESH_MARGIN raised from ${margin} to ${needed.toFixed(3)}: ` +
-      `it must exceed the run interval of ${intervalMinutes} min`],
+    warnings: [
+      `PRS_MANAGER_REFRESH_MARGIN raised from ${margin} to ${needed.toFixed(3)}: ` +
+        `it must exceed the run interval of ${intervalMinutes} min`,
+    ],
   };
 }
 
@@ -142,12 +167,17 @@ function parseClusters(text: string): ClusterSpec[] {
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const at = formatPath(first?.path ?? []);
-    throw new ConfigError(`PRS_MANAGER_CLUSTERS${at && !at.startsWith('[') ? `.${at}` : at}: ` +
-      `${first?.message ?? 'invalid'}`);
+    throw new ConfigError(
+      `PRS_MANAGER_CLUSTERS${at && !at.startsWith('[') ? `.${at}` : at}: ` +
+        `${first?.message ?? 'invalid'}`,
+    );
   }
   const names = parsed.data.map((c) => c.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new ConfigError(`PRS_MANAGER_CLUSTERS: cluster name ${JSON.stringify(twice)} is used twice`);
+  if (twice)
+    throw new ConfigError(
+      `PRS_MANAGER_CLUSTERS: cluster name ${JSON.stringify(twice)} is used twice`,
+    );
 
   return parsed.data;
 }

@@ -1,8 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import {
-  GetSecretValueCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsCallError, ConfigError, SourceNotFoundError, redact } from '../errors.ts';
 
 /** Where the configuration document comes from. */
@@ -27,10 +24,14 @@ export function secretsManagerSource(client: SecretsManagerClient, secretId: str
       } catch (error) {
         if (error instanceof ConfigError) throw error;
         const name = error instanceof Error ? error.name : 'UnknownError';
-        const cause = new AwsCallError('secretsmanager:GetSecretValue', name,
-          redact(error instanceof Error ? error.message : ''));
+        const cause = new AwsCallError(
+          'secretsmanager:GetSecretValue',
+          name,
+          redact(error instanceof Error ? error.message : ''),
+        );
         // A missing secret is its own outcome: the id in the environment is wrong.
-        if (name === 'ResourceNotFoundException') throw new SourceNotFoundError(description, { cause });
+        if (name === 'ResourceNotFoundException')
+          throw new SourceNotFoundError(description, { cause });
         throw new ConfigError(`${description}: ${cause.message}`, [], { cause });
       }
     },

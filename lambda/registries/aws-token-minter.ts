@@ -64,11 +64,15 @@ export class AwsTokenMinter implements TokenMinter {
 
   constructor(options: AwsMinterOptions) {
     this.#options = options;
-    this.#roles = options.roles ?? new AssumedRoles({
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      now: () => options.clock.now().getTime(),
-      ...(options.requestHandler ? { clientConfig: { requestHandler: options.requestHandler } } : {}),
-    });
+    this.#roles =
+      options.roles ??
+      new AssumedRoles({
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        now: () => options.clock.now().getTime(),
+        ...(options.requestHandler
+          ? { clientConfig: { requestHandler: options.requestHandler } }
+          : {}),
+      });
   }
 
   async mint(request: MintRequest): Promise<MintedTokens> {
@@ -112,10 +116,11 @@ export class AwsTokenMinter implements TokenMinter {
       ...(endpoint ? { endpoint } : {}),
       ...(credentials ? { credentials } : {}),
       systemClockOffset: this.#options.clock.offsetMs,
-      retryStrategy: new OneSkewRetry(new ConfiguredRetryStrategy(
-        maxAttempts,
-        (attempt) => Math.floor(random() * baseDelayMs * 2 ** attempt),
-      )),
+      retryStrategy: new OneSkewRetry(
+        new ConfiguredRetryStrategy(maxAttempts, (attempt) =>
+          Math.floor(random() * baseDelayMs * 2 ** attempt),
+        ),
+      ),
       ...(this.#options.requestHandler ? { requestHandler: this.#options.requestHandler } : {}),
     });
     this.#clients.set(id, client);
@@ -123,8 +128,10 @@ export class AwsTokenMinter implements TokenMinter {
     return client;
   }
 
-  async #credentials(source: AwsCredentialSource, region: string):
-    Promise<(AwsCredentialIdentity & { expiration?: Date }) | undefined> {
+  async #credentials(
+    source: AwsCredentialSource,
+    region: string,
+  ): Promise<(AwsCredentialIdentity & { expiration?: Date }) | undefined> {
     if (source.staticKeys) return source.staticKeys;
     if (!source.roleArn) return undefined;
 
@@ -163,11 +170,12 @@ class OneSkewRetry implements RetryStrategyV2 {
   }
 
   async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
-    const skewed = isClockSkewError(info.error as Parameters<typeof isClockSkewError>[0]) &&
+    const skewed =
+      isClockSkewError(info.error as Parameters<typeof isClockSkewError>[0]) &&
       /signature expired|skew/i.test(String((info.error as Error).message));
     const previous = token as SkewToken;
     if (skewed && previous.skewRetried) throw info.error;
-    const next = await this.#inner.refreshRetryTokenForRetry(previous, info) as SkewToken;
+    const next = (await this.#inner.refreshRetryTokenForRetry(previous, info)) as SkewToken;
     if (skewed || previous.skewRetried) next.skewRetried = true;
 
     return next;
@@ -181,10 +189,15 @@ class OneSkewRetry implements RetryStrategyV2 {
 /** An AWS SDK error as an AwsCallError; a skew refusal says by how much the clocks differ. */
 function mintError(error: unknown, offsetMs: number): AwsCallError {
   const name = error instanceof Error ? error.name : 'UnknownError';
-  const skew = /Signature expired|RequestTimeTooSkewed/i.test(name) ||
+  const skew =
+    /Signature expired|RequestTimeTooSkewed/i.test(name) ||
     (error instanceof Error && /signature expired/i.test(error.message));
 
-  return awsError('ecr:GetAuthorizationToken', error, skew
-    ? `clock skew: the local clock differs from AWS by about ${Math.round(offsetMs / 1000)} s`
-    : undefined);
+  return awsError(
+    'ecr:GetAuthorizationToken',
+    error,
+    skew
+      ? `clock skew: the local clock differs from AWS by about ${Math.round(offsetMs / 1000)} s`
+      : undefined,
+  );
 }

@@ -92,7 +92,8 @@ export function encodeDockerConfig(auths: Auths): string {
     ordered[key] = { username, password, ...(email ? { email } : {}), auth };
   }
   const problem = dockerConfigProblem(ordered);
-  if (problem) throw new PrsManagerError(`refusing to write an unusable .dockerconfigjson: ${problem}`);
+  if (problem)
+    throw new PrsManagerError(`refusing to write an unusable .dockerconfigjson: ${problem}`);
 
   return Buffer.from(JSON.stringify({ auths: ordered }), 'utf8').toString('base64');
 }

@@ -29,7 +29,10 @@ export function ecrRegistryHost(registryId: string, region: string): string {
 
 /** The bare host of a proxyEndpoint: no scheme, path or trailing slash. */
 export function proxyEndpointHost(proxyEndpoint: string): string {
-  return proxyEndpoint.trim().replace(/^https?:\/\//i, '').replace(/\/.*$/, '');
+  return proxyEndpoint
+    .trim()
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/.*$/, '');
 }
 
 /** The registry id (account) a proxyEndpoint names, or undefined. */
@@ -54,7 +57,8 @@ export function ecrAuthEntry(authorization: EcrAuthorization): AuthEntry {
   }
   const password = decoded.slice('AWS:'.length);
   if (!password) throw new MalformedEcrTokenError('the decoded token has no password after "AWS:"');
-  if (!authorization.proxyEndpoint) throw new MalformedEcrTokenError('the proxyEndpoint is missing');
+  if (!authorization.proxyEndpoint)
+    throw new MalformedEcrTokenError('the proxyEndpoint is missing');
 
   return { username: 'AWS', password, auth: token };
 }
@@ -81,7 +85,9 @@ export function ecrAuths(
     // else by position (ECR answers in request order).
     const named = proxyEndpointAccount(authorization.proxyEndpoint);
     const id = registryIds
-      ? (named && registryIds.includes(named) ? named : registryIds[i])
+      ? named && registryIds.includes(named)
+        ? named
+        : registryIds[i]
       : named;
     if (!id) throw new MalformedEcrTokenError('the proxyEndpoint names no ECR registry account');
     auths[ecrRegistryHost(id, region)] = ecrAuthEntry(authorization);
@@ -91,8 +97,10 @@ export function ecrAuths(
 }
 
 /** The keys an ECR entry's Secret will have, when the registry ids are known. */
-export function expectedEcrKeys(region: string, registryIds: readonly string[] | undefined):
-  readonly string[] | undefined {
+export function expectedEcrKeys(
+  region: string,
+  registryIds: readonly string[] | undefined,
+): readonly string[] | undefined {
   return registryIds?.map((id) => ecrRegistryHost(id, region));
 }
 

@@ -29,7 +29,11 @@ export function desiredSecrets(
   }
   const expectedKeys = expectedEcrKeys(credential.region, credential.registryIds);
 
-  return namespaces.map((namespace) => ({ entry, namespace, ...(expectedKeys ? { expectedKeys } : {}) }));
+  return namespaces.map((namespace) => ({
+    entry,
+    namespace,
+    ...(expectedKeys ? { expectedKeys } : {}),
+  }));
 }
 
 /** The labels every owned Secret carries; the owner label alone decides ownership. */
@@ -64,8 +68,11 @@ export function mergedBody(
   annotations: Readonly<Record<string, string>>,
   owner: string,
 ): SecretBody {
-  const kept = Object.fromEntries(Object.entries(live.annotations)
-    .filter(([k]) => !(OWN_ANNOTATIONS as readonly string[]).includes(k)));
+  const kept = Object.fromEntries(
+    Object.entries(live.annotations).filter(
+      ([k]) => !(OWN_ANNOTATIONS as readonly string[]).includes(k),
+    ),
+  );
 
   return {
     namespace: live.namespace,

@@ -31,13 +31,7 @@ import {
   type NamespaceInfo,
 } from './model.ts';
 import { plan, type DesiredSecret, type Step } from './plan.ts';
-import {
-  runStatus,
-  totals,
-  type ClusterReport,
-  type ReportRow,
-  type RunReport,
-} from './report.ts';
+import { runStatus, totals, type ClusterReport, type ReportRow, type RunReport } from './report.ts';
 
 /** A cluster to sync: its name for reports, and how to reach its API server. */
 export interface ClusterTarget {
@@ -87,7 +81,13 @@ export function configFailureReport(source: string, error: unknown, dryRun: bool
   return {
     status: 'failed',
     dryRun,
-    config: { source, validEntries: 0, invalidEntries: [], warnings: [], error: safeMessage(error) },
+    config: {
+      source,
+      validEntries: 0,
+      invalidEntries: [],
+      warnings: [],
+      error: safeMessage(error),
+    },
     clusters: [],
     totals: totals([]),
     tokenCalls: 0,
@@ -102,11 +102,17 @@ export async function sync(
   deps: EngineDeps,
   request: SyncRequest,
 ): Promise<RunReport> {
-  const known = new Set([...config.entries.map((e) => e.name), ...config.invalid.map((e) => e.name)]);
+  const known = new Set([
+    ...config.entries.map((e) => e.name),
+    ...config.invalid.map((e) => e.name),
+  ]);
   const unknown = request.only?.find((name) => !known.has(name));
   if (unknown !== undefined) {
-    return configFailureReport(source, new ConfigError(`payload secrets: no entry is named ` +
-      `${JSON.stringify(unknown)}`), request.dryRun);
+    return configFailureReport(
+      source,
+      new ConfigError(`payload secrets: no entry is named ` + `${JSON.stringify(unknown)}`),
+      request.dryRun,
+    );
   }
   const tokens = new RunTokenCache(deps.minter);
   const entries = request.only
@@ -127,7 +133,9 @@ export async function sync(
     }
   }
   const limiter = new Bottleneck({ maxConcurrent: deps.settings.clusterConcurrency });
-  const reports = await Promise.all(clusters.map((c) => limiter.schedule(() => syncCluster(c, run))));
+  const reports = await Promise.all(
+    clusters.map((c) => limiter.schedule(() => syncCluster(c, run))),
+  );
 
   return {
     status: runStatus(reports, config.invalid.length),
@@ -168,20 +176,24 @@ interface ClusterContext extends RunContext {
  */
 async function readGrants(target: ClusterTarget, store: SecretStore): Promise<Grants | undefined> {
   const chart = target.chart ?? { namespace: DEFAULT_CHART_NAMESPACE, required: false };
-  let data;
+  let data: Readonly<Record<string, string>> | undefined;
   try {
     data = await store.readConfigMap(chart.namespace, GRANTS_CONFIGMAP);
   } catch (error) {
     if (!(error instanceof KubernetesApiError && error.code === 403)) throw error;
     if (!chart.required) return undefined;
-    throw new PrsManagerError(`prs-manager is not installed in this cluster for this identity: ` +
-      `reading ConfigMap ${chart.namespace}/${GRANTS_CONFIGMAP} is forbidden (is the function's ` +
-      'role mapped to the group the chart binds?)');
+    throw new PrsManagerError(
+      `prs-manager is not installed in this cluster for this identity: ` +
+        `reading ConfigMap ${chart.namespace}/${GRANTS_CONFIGMAP} is forbidden (is the function's ` +
+        'role mapped to the group the chart binds?)',
+    );
   }
   if (data === undefined) {
     if (!chart.required) return undefined;
-    throw new PrsManagerError(`prs-manager is not installed in this cluster (no ConfigMap ` +
-      `${GRANTS_CONFIGMAP} in namespace ${chart.namespace}); install the Helm chart there`);
+    throw new PrsManagerError(
+      `prs-manager is not installed in this cluster (no ConfigMap ` +
+        `${GRANTS_CONFIGMAP} in namespace ${chart.namespace}); install the Helm chart there`,
+    );
   }
 
   return parseGrants(data);
@@ -191,7 +203,8 @@ function noDeleteReason(config: ParsedConfig, request: SyncRequest): string | un
   if (config.entries.length === 0) return 'the configuration has no valid entries';
   if (request.only) return 'the run is narrowed to named secrets';
   // Its Secrets cannot be told from orphans when the entry's own name is unreadable.
-  if (config.invalid.some((e) => e.name === undefined)) return 'an invalid entry has no readable name';
+  if (config.invalid.some((e) => e.name === undefined))
+    return 'an invalid entry has no readable name';
 
   return undefined;
 }
@@ -205,7 +218,14 @@ async function syncCluster(target: ClusterTarget, run: RunContext): Promise<Clus
       minTime: Math.ceil(1000 / run.deps.settings.writesPerSecond),
     });
     const grants = await readGrants(target, store);
-    const rows = await reconcileCluster({ ...run, cluster: target.name, store, log, writes, grants });
+    const rows = await reconcileCluster({
+      ...run,
+      cluster: target.name,
+      store,
+      log,
+      writes,
+      grants,
+    });
     log.info('cluster synced', { rows: rows.length });
 
     return { cluster: target.name, status: 'ok', rows };
@@ -246,7 +266,7 @@ async function reconcileCluster(ctx: ClusterContext): Promise<ReportRow[]> {
     protectedNames: ctx.protectedNames,
     ...(ctx.noDeleteReason ? { noDeleteReason: ctx.noDeleteReason } : {}),
   });
-  rows.push(...await Promise.all(steps.map((step) => applyStep(step, ctx))));
+  rows.push(...(await Promise.all(steps.map((step) => applyStep(step, ctx)))));
   for (const row of rows) logRow(ctx.log, row);
 
   return rows;
@@ -257,7 +277,9 @@ async function readNamespaces(ctx: ClusterContext): Promise<NamespaceList | unde
   if (!ctx.entries.some((e) => e.namespaces.all)) return undefined;
   if (ctx.grants && !ctx.grants.allNamespaces) {
     // "All namespaces" is what the cluster grants; listing namespaces is not among it.
-    const granted = ctx.grants.namespaces.map((name) => [name, { name, terminating: false }] as const);
+    const granted = ctx.grants.namespaces.map(
+      (name) => [name, { name, terminating: false }] as const,
+    );
 
     return { items: new Map(granted) };
   }
@@ -269,7 +291,9 @@ async function readNamespaces(ctx: ClusterContext): Promise<NamespaceList | unde
   }
 }
 
-type NamespaceList = { items: Map<string, NamespaceInfo>; error?: never } | { error: unknown; items?: never };
+type NamespaceList =
+  | { items: Map<string, NamespaceInfo>; error?: never }
+  | { error: unknown; items?: never };
 
 function targetNamespaces(
   entry: RegistryEntry,
@@ -285,7 +309,9 @@ function targetNamespaces(
     }
     const all = [...namespaces.items.values()];
     for (const ns of all.filter((n) => n.terminating)) {
-      rows.push(row(ctx, ns.name, entry.name, entry.name, Action.skipped, 'namespace is being deleted'));
+      rows.push(
+        row(ctx, ns.name, entry.name, entry.name, Action.skipped, 'namespace is being deleted'),
+      );
     }
 
     return all.filter((n) => !n.terminating).map((n) => n.name);
@@ -294,8 +320,16 @@ function targetNamespaces(
 
   return entry.namespaces.names.filter((name) => {
     if (ctx.grants && !granted(ctx.grants, name)) {
-      rows.push(row(ctx, name, entry.name, entry.name, Action.skipped,
-        'not granted: the cluster\'s prs-manager chart does not grant this namespace'));
+      rows.push(
+        row(
+          ctx,
+          name,
+          entry.name,
+          entry.name,
+          Action.skipped,
+          "not granted: the cluster's prs-manager chart does not grant this namespace",
+        ),
+      );
 
       return false;
     }
@@ -306,7 +340,9 @@ function targetNamespaces(
       return false;
     }
     if (info?.terminating) {
-      rows.push(row(ctx, name, entry.name, entry.name, Action.skipped, 'namespace is being deleted'));
+      rows.push(
+        row(ctx, name, entry.name, entry.name, Action.skipped, 'namespace is being deleted'),
+      );
 
       return false;
     }
@@ -334,8 +370,11 @@ async function readOwned(
     return { live: await ctx.store.listSecrets(selector), unreadable: new Map() };
   } catch (error) {
     if (!(error instanceof KubernetesApiError && error.code === 403)) throw error;
-    ctx.log.warn('secrets cannot be listed cluster-wide; reading configured namespaces only, ' +
-      'so owned secrets in other namespaces are not cleaned up', { errorCode: '403' });
+    ctx.log.warn(
+      'secrets cannot be listed cluster-wide; reading configured namespaces only, ' +
+        'so owned secrets in other namespaces are not cleaned up',
+      { errorCode: '403' },
+    );
   }
 
   return readNamespaced(ctx, selector, namespaces);
@@ -348,15 +387,19 @@ async function readNamespaced(
 ): Promise<{ live: LiveSecret[]; unreadable: Map<string, unknown> }> {
   const unreadable = new Map<string, unknown>();
   const reads = new Bottleneck({ maxConcurrent: ctx.deps.settings.concurrency });
-  const lists = await Promise.all(namespaces.map((ns) => reads.schedule(async () => {
-    try {
-      return await ctx.store.listSecrets(selector, ns);
-    } catch (error) {
-      unreadable.set(ns, error);
+  const lists = await Promise.all(
+    namespaces.map((ns) =>
+      reads.schedule(async () => {
+        try {
+          return await ctx.store.listSecrets(selector, ns);
+        } catch (error) {
+          unreadable.set(ns, error);
 
-      return [];
-    }
-  })));
+          return [];
+        }
+      }),
+    ),
+  );
 
   return { live: lists.flat(), unreadable };
 }
@@ -385,8 +428,14 @@ async function remove(live: LiveSecret, reason: string, ctx: ClusterContext): Pr
     // 404: already gone. 409: changed since it was read (maybe no longer ours): leave it.
     if (isStatus(error, 404)) return done(`${reason} (already gone)`);
     if (isStatus(error, 409)) {
-      return row(ctx, live.namespace, live.name, undefined, Action.skipped,
-        'changed since it was read; checked again next run');
+      return row(
+        ctx,
+        live.namespace,
+        live.name,
+        undefined,
+        Action.skipped,
+        'changed since it was read; checked again next run',
+      );
     }
 
     return failedRow(ctx, live.namespace, live.name, undefined, error);
@@ -395,15 +444,20 @@ async function remove(live: LiveSecret, reason: string, ctx: ClusterContext): Pr
 
 async function create(desired: DesiredSecret, ctx: ClusterContext): Promise<ReportRow> {
   const { namespace, entry } = desired;
-  const done = (action: Action, why: string) => row(ctx, namespace, entry.name, entry.name, action, why);
+  const done = (action: Action, why: string) =>
+    row(ctx, namespace, entry.name, entry.name, action, why);
   try {
     if (ctx.request.dryRun) {
       const existing = await ctx.store.readSecret(namespace, entry.name);
 
-      return existing ? conflictRow(ctx, existing, entry.name) : done(Action.created, 'dry run: missing');
+      return existing
+        ? conflictRow(ctx, existing, entry.name)
+        : done(Action.created, 'dry run: missing');
     }
     const content = await contentFor(desired, ctx);
-    await ctx.store.createSecret(newBody(desired, content.value, content.annotations, ctx.deps.settings.owner));
+    await ctx.store.createSecret(
+      newBody(desired, content.value, content.annotations, ctx.deps.settings.owner),
+    );
 
     return done(Action.created, 'missing');
   } catch (error) {
@@ -411,8 +465,11 @@ async function create(desired: DesiredSecret, ctx: ClusterContext): Promise<Repo
   }
 }
 
-async function createFailure(error: unknown, desired: DesiredSecret, ctx: ClusterContext):
-  Promise<ReportRow> {
+async function createFailure(
+  error: unknown,
+  desired: DesiredSecret,
+  ctx: ClusterContext,
+): Promise<ReportRow> {
   const { namespace, entry } = desired;
   const skip = (why: string) => row(ctx, namespace, entry.name, entry.name, Action.skipped, why);
   if (error instanceof KubernetesApiError) {
@@ -429,7 +486,10 @@ async function createFailure(error: unknown, desired: DesiredSecret, ctx: Cluste
   return failedRow(ctx, namespace, entry.name, entry.name, error);
 }
 
-async function update(step: Extract<Step, { op: 'update' }>, ctx: ClusterContext): Promise<ReportRow> {
+async function update(
+  step: Extract<Step, { op: 'update' }>,
+  ctx: ClusterContext,
+): Promise<ReportRow> {
   const { desired } = step;
   const done = (why: string) =>
     row(ctx, desired.namespace, desired.entry.name, desired.entry.name, step.action, why);
@@ -445,7 +505,14 @@ async function update(step: Extract<Step, { op: 'update' }>, ctx: ClusterContext
       ctx.deps.metrics?.count('ExpiredTokenInUse', { cluster: ctx.cluster, ...logKeys(desired) });
     }
 
-    return failedRow(ctx, desired.namespace, desired.entry.name, desired.entry.name, error, expired);
+    return failedRow(
+      ctx,
+      desired.namespace,
+      desired.entry.name,
+      desired.entry.name,
+      error,
+      expired,
+    );
   }
   let live = step.live;
   for (let attempt = 1; ; attempt += 1) {
@@ -460,7 +527,8 @@ async function update(step: Extract<Step, { op: 'update' }>, ctx: ClusterContext
       // 409: someone wrote in between. Read again; if it is no longer ours, leave it.
       const fresh = await ctx.store.readSecret(live.namespace, live.name);
       if (!fresh) return create(desired, ctx);
-      if (fresh.labels[OWNER_LABEL] !== ctx.deps.settings.owner) return conflictRow(ctx, fresh, desired.entry.name);
+      if (fresh.labels[OWNER_LABEL] !== ctx.deps.settings.owner)
+        return conflictRow(ctx, fresh, desired.entry.name);
       live = fresh;
     }
   }
@@ -514,10 +582,11 @@ async function contentFor(desired: DesiredSecret, ctx: ClusterContext): Promise<
 
 function conflictRow(ctx: ClusterContext, existing: LiveSecret, entry: string): ReportRow {
   const value = existing.labels[OWNER_LABEL];
-  const why = value === undefined
-    ? `a secret of this name exists without the owner label ${OWNER_LABEL}; left alone`
-    : `a secret of this name has owner label ${OWNER_LABEL}=${value}, not ` +
-      `${ctx.deps.settings.owner}; left alone`;
+  const why =
+    value === undefined
+      ? `a secret of this name exists without the owner label ${OWNER_LABEL}; left alone`
+      : `a secret of this name has owner label ${OWNER_LABEL}=${value}, not ` +
+        `${ctx.deps.settings.owner}; left alone`;
 
   return row(ctx, existing.namespace, existing.name, entry, Action.conflict, why);
 }
@@ -530,8 +599,10 @@ function failedRow(
   error: unknown,
   note = '',
 ): ReportRow {
-  return { ...row(ctx, namespace, secret, entry, Action.failed, `${safeMessage(error)}${note}`),
-    errorCode: errorCode(error) };
+  return {
+    ...row(ctx, namespace, secret, entry, Action.failed, `${safeMessage(error)}${note}`),
+    errorCode: errorCode(error),
+  };
 }
 
 function row(
@@ -550,7 +621,11 @@ function isStatus(error: unknown, code: number): boolean {
 }
 
 function logKeys(desired: DesiredSecret): Record<string, string> {
-  return { namespace: desired.namespace, secretName: desired.entry.name, entry: desired.entry.name };
+  return {
+    namespace: desired.namespace,
+    secretName: desired.entry.name,
+    entry: desired.entry.name,
+  };
 }
 
 function logRow(log: Log, r: ReportRow): void {

@@ -27,21 +27,21 @@ export interface DesiredSecret {
 export type Step =
   | { readonly op: 'create'; readonly desired: DesiredSecret; readonly reason: string }
   | {
-    readonly op: 'update';
-    readonly desired: DesiredSecret;
-    readonly live: LiveSecret;
-    readonly action: 'updated' | 'refreshed';
-    readonly reason: string;
-  }
+      readonly op: 'update';
+      readonly desired: DesiredSecret;
+      readonly live: LiveSecret;
+      readonly action: 'updated' | 'refreshed';
+      readonly reason: string;
+    }
   | { readonly op: 'delete'; readonly live: LiveSecret; readonly reason: string }
   | {
-    readonly op: 'none';
-    readonly namespace: string;
-    readonly name: string;
-    readonly entry?: string;
-    readonly action: 'unchanged' | 'skipped';
-    readonly reason: string;
-  };
+      readonly op: 'none';
+      readonly namespace: string;
+      readonly name: string;
+      readonly entry?: string;
+      readonly action: 'unchanged' | 'skipped';
+      readonly reason: string;
+    };
 
 export interface PlanInput {
   readonly desired: readonly DesiredSecret[];
@@ -88,13 +88,20 @@ function compare(desired: DesiredSecret, live: LiveSecret, input: PlanInput): St
     action: 'unchanged',
     reason,
   });
-  const update = (action: 'updated' | 'refreshed', reason: string): Step =>
-    ({ op: 'update', desired, live, action, reason });
+  const update = (action: 'updated' | 'refreshed', reason: string): Step => ({
+    op: 'update',
+    desired,
+    live,
+    action,
+    reason,
+  });
   const shape = shapeProblem(live);
   if (shape) return update('updated', shape);
   if (desired.dockerConfig !== undefined) {
-    if (live.data[DOCKER_CONFIG_KEY] !== desired.dockerConfig) return update('updated', 'content changed');
-    if (OWN_ANNOTATIONS.some((a) => a in live.annotations)) return update('updated', 'content changed');
+    if (live.data[DOCKER_CONFIG_KEY] !== desired.dockerConfig)
+      return update('updated', 'content changed');
+    if (OWN_ANNOTATIONS.some((a) => a in live.annotations))
+      return update('updated', 'content changed');
 
     return unchanged('up to date');
   }
@@ -104,7 +111,9 @@ function compare(desired: DesiredSecret, live: LiveSecret, input: PlanInput): St
   }
   const due = refreshDue(live, input.now, input.refreshMargin);
 
-  return due ? update('refreshed', due) : unchanged(`token valid until ${live.annotations[EXPIRES_ANNOTATION]}`);
+  return due
+    ? update('refreshed', due)
+    : unchanged(`token valid until ${live.annotations[EXPIRES_ANNOTATION]}`);
 }
 
 function removal(orphan: LiveSecret, input: PlanInput): Step {
@@ -140,9 +149,8 @@ export function refreshDue(live: LiveSecret, now: Date, margin: number): string 
   const expires = Date.parse(live.annotations[EXPIRES_ANNOTATION] ?? '');
   if (Number.isNaN(expires)) return 'no recorded token expiry';
   const minted = Date.parse(live.annotations[MINTED_ANNOTATION] ?? '');
-  const lifetime = Number.isNaN(minted) || minted >= expires
-    ? DEFAULT_TOKEN_LIFETIME_MS
-    : expires - minted;
+  const lifetime =
+    Number.isNaN(minted) || minted >= expires ? DEFAULT_TOKEN_LIFETIME_MS : expires - minted;
   const remaining = expires - now.getTime();
   if (remaining <= 0) return 'token expired';
   // At exactly the margin it is due: with runs every few minutes, a token

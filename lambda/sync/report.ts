@@ -42,7 +42,10 @@ export interface RunReport {
 const TROUBLE: readonly Action[] = [Action.failed, Action.conflict];
 
 export function totals(clusters: readonly ClusterReport[]): Record<Action, number> {
-  const counts = Object.fromEntries(Object.values(Action).map((a) => [a, 0])) as Record<Action, number>;
+  const counts = Object.fromEntries(Object.values(Action).map((a) => [a, 0])) as Record<
+    Action,
+    number
+  >;
   for (const row of clusters.flatMap((c) => c.rows)) counts[row.action] += 1;
 
   return counts;
@@ -54,7 +57,8 @@ export function runStatus(
   invalidEntries: number,
 ): RunReport['status'] {
   const rows = clusters.flatMap((c) => c.rows);
-  const trouble = invalidEntries > 0 ||
+  const trouble =
+    invalidEntries > 0 ||
     clusters.some((c) => c.status === 'failed') ||
     rows.some((r) => TROUBLE.includes(r.action));
   if (!trouble) return 'success';
@@ -72,8 +76,11 @@ export function summary(report: RunReport): string {
   const problems = [
     ...(report.config.error ? [`configuration: ${report.config.error}`] : []),
     ...report.config.invalidEntries.map((e) => `invalid entry secrets[${e.index}]`),
-    ...report.clusters.filter((c) => c.status === 'failed').map((c) => `cluster ${c.cluster}: ${c.error}`),
-    ...report.clusters.flatMap((c) => c.rows)
+    ...report.clusters
+      .filter((c) => c.status === 'failed')
+      .map((c) => `cluster ${c.cluster}: ${c.error}`),
+    ...report.clusters
+      .flatMap((c) => c.rows)
       .filter((r) => TROUBLE.includes(r.action))
       .map((r) => `${r.cluster}/${r.namespace}/${r.secret} ${r.action}: ${r.reason}`),
   ];
@@ -85,14 +92,28 @@ export function summary(report: RunReport): string {
 /** The report as an aligned text table, one row per Secret. */
 export function table(report: RunReport): string {
   const header = ['CLUSTER', 'NAMESPACE', 'SECRET', 'ACTION', 'REASON'];
-  const rows = report.clusters.flatMap((c) => c.rows.length
-    ? c.rows.map((r) => [r.cluster, r.namespace, r.secret, r.action, r.reason])
-    : [[c.cluster, '-', '-', c.status, c.error ?? 'nothing to do']]);
+  const rows = report.clusters.flatMap((c) =>
+    c.rows.length
+      ? c.rows.map((r) => [r.cluster, r.namespace, r.secret, r.action, r.reason])
+      : [[c.cluster, '-', '-', c.status, c.error ?? 'nothing to do']],
+  );
   const invalid = report.config.invalidEntries.flatMap((e) =>
-    e.issues.map((i) => ['-', '-', e.name ?? `secrets[${e.index}]`, 'invalid', `${i.path}: ${i.rule}`]));
+    e.issues.map((i) => [
+      '-',
+      '-',
+      e.name ?? `secrets[${e.index}]`,
+      'invalid',
+      `${i.path}: ${i.rule}`,
+    ]),
+  );
   const all = [header, ...rows, ...invalid];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const lines = all.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const lines = all.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
 
   return [...lines, '', summary(report)].join('\n');
 }

@@ -1,7 +1,13 @@
-import { parseConfig } from '../config/config.ts';
+import { type ParsedConfig, parseConfig } from '../config/config.ts';
 import type { ConfigSource } from '../config/sources.ts';
 import { safeMessage } from '../errors.ts';
-import { configFailureReport, sync, type ClusterTarget, type EngineDeps, type SyncRequest } from './engine.ts';
+import {
+  configFailureReport,
+  sync,
+  type ClusterTarget,
+  type EngineDeps,
+  type SyncRequest,
+} from './engine.ts';
 import type { RunReport } from './report.ts';
 
 /**
@@ -19,11 +25,13 @@ export async function runOnce(
   try {
     text = await source.read();
   } catch (error) {
-    deps.log.error('configuration could not be loaded; nothing is changed', { error: safeMessage(error) });
+    deps.log.error('configuration could not be loaded; nothing is changed', {
+      error: safeMessage(error),
+    });
 
     return configFailureReport(source.description, error, request.dryRun);
   }
-  let config;
+  let config: ParsedConfig;
   try {
     config = parseConfig(text, source.description);
   } catch (error) {

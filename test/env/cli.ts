@@ -61,11 +61,16 @@ function adminKubeconfigYaml(env: EnvironmentState): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'prs-manager-local',
-      cluster: { server: env.kube.server, 'certificate-authority-data': env.kube.caData } }],
+    clusters: [
+      {
+        name: 'prs-manager-local',
+        cluster: { server: env.kube.server, 'certificate-authority-data': env.kube.caData },
+      },
+    ],
     users: [{ name: 'admin', user: { token: env.kube.adminToken } }],
-    contexts: [{ name: 'prs-manager-local',
-      context: { cluster: 'prs-manager-local', user: 'admin' } }],
+    contexts: [
+      { name: 'prs-manager-local', context: { cluster: 'prs-manager-local', user: 'admin' } },
+    ],
     'current-context': 'prs-manager-local',
   });
 }

@@ -264,18 +264,54 @@ async function createPki(dir: string): Promise<Pki> {
   // The three keys are independent, so they are generated concurrently (RSA keygen is the
   // slow part of this step).
   await Promise.all([
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key',
-      '-out', 'ca.crt', '-days', '2', ...subject('test-ca')),
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'apiserver.key',
-      '-out', 'apiserver.csr', ...subject('apiserver')),
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      ...subject('test-ca'),
+    ),
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'apiserver.key',
+      '-out',
+      'apiserver.csr',
+      ...subject('apiserver'),
+    ),
     openssl('genrsa', '-out', 'sa.key', '2048'),
   ]);
   await writeFile(
     path.join(pki, 'srv.ext'),
     'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
   );
-  await openssl('x509', '-req', '-in', 'apiserver.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key',
-    '-CAcreateserial', '-days', '2', '-extfile', 'srv.ext', '-out', 'apiserver.crt');
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    'apiserver.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'srv.ext',
+    '-out',
+    'apiserver.crt',
+  );
   await openssl('rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
 
   const token = (): string => randomBytes(24).toString('hex');
@@ -310,7 +346,11 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
   const { dir, binDir, pki, servers, detached, timeoutMs, log } = input;
   const deadline = Date.now() + timeoutMs;
   const [etcdPort, peerPort, apiPort, motoPort, webhookPort] = (await freePorts(5)) as [
-    number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   // A retried attempt starts from an empty etcd.
   await rm(path.join(dir, 'etcd'), { recursive: true, force: true });
@@ -331,10 +371,14 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
     name: 'etcd',
     command: path.join(binDir, 'etcd'),
     args: [
-      '--data-dir', path.join(dir, 'etcd'),
-      '--listen-client-urls', `http://127.0.0.1:${etcdPort}`,
-      '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+      '--data-dir',
+      path.join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${etcdPort}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${etcdPort}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
       '--unsafe-no-fsync=true',
     ],
     dir,
@@ -360,23 +404,26 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
   });
   servers.push(webhook);
   const webhookConfig = path.join(pki.dir, 'webhook.kubeconfig');
-  await writeFile(webhookConfig, [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: webhook',
-    '  cluster:',
-    `    certificate-authority: ${pki.caFile}`,
-    `    server: https://127.0.0.1:${webhookPort}/authenticate`,
-    'users:',
-    '- name: apiserver',
-    '  user: {}',
-    'contexts:',
-    '- name: webhook',
-    '  context: {cluster: webhook, user: apiserver}',
-    'current-context: webhook',
-    '',
-  ].join('\n'));
+  await writeFile(
+    webhookConfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: webhook',
+      '  cluster:',
+      `    certificate-authority: ${pki.caFile}`,
+      `    server: https://127.0.0.1:${webhookPort}/authenticate`,
+      'users:',
+      '- name: apiserver',
+      '  user: {}',
+      'contexts:',
+      '- name: webhook',
+      '  context: {cluster: webhook, user: apiserver}',
+      'current-context: webhook',
+      '',
+    ].join('\n'),
+  );
   await waitUntil(etcd, deadline, () => httpStatus(`http://127.0.0.1:${etcdPort}/health`));
   log(`etcd ready on 127.0.0.1:${etcdPort}`);
 
@@ -416,7 +463,9 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
     ),
     // The admin token avoids depending on anonymous access to /readyz. readyz only turns 200
     // after the post-start hooks, including the RBAC bootstrap roles, have run.
-    waitUntil(webhook, deadline, () => httpsStatus(`https://127.0.0.1:${webhookPort}/`, ca, 'probe')),
+    waitUntil(webhook, deadline, () =>
+      httpsStatus(`https://127.0.0.1:${webhookPort}/`, ca, 'probe'),
+    ),
     waitUntil(apiserver, deadline, () =>
       httpsStatus(`${server}/readyz`, ca, pki.tokens.admin),
     ).then(() => log(`kube-apiserver ready on ${server}`)),
@@ -440,8 +489,12 @@ async function startServers(input: StartServersInput): Promise<RunningEnvironmen
       nobodyToken: pki.tokens.nobody,
       eks: LOCAL_EKS,
     },
-    aws: { endpoint: awsEndpoint, region: 'us-east-1', accessKeyId: 'testing',
-      secretAccessKey: 'testing' },
+    aws: {
+      endpoint: awsEndpoint,
+      region: 'us-east-1',
+      accessKeyId: 'testing',
+      secretAccessKey: 'testing',
+    },
     dir,
     pids,
   };
@@ -585,12 +638,14 @@ function httpsStatus(url: string, ca: Buffer, token: string): Promise<number> {
 /** Binds port 0 n times at once (so the n ports differ), reads the ports, then closes. */
 async function freePorts(count: number): Promise<number[]> {
   const listeners = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<net.Server>((resolve, reject) => {
-        const listener = net.createServer();
-        listener.once('error', reject);
-        listener.listen(0, '127.0.0.1', () => resolve(listener));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const listener = net.createServer();
+          listener.once('error', reject);
+          listener.listen(0, '127.0.0.1', () => resolve(listener));
+        }),
     ),
   );
   const ports = listeners.map((listener) => (listener.address() as net.AddressInfo).port);

@@ -14,12 +14,21 @@ if (!resultFile) {
   process.exit(2);
 }
 const bundle = pathToFileURL(path.resolve('dist/handler.mjs')).href;
-const { handler } = await import(bundle) as { handler: (e: unknown, c: unknown) => Promise<unknown> };
-const context = { functionName: 'prs-manager-local', awsRequestId: 'local-invocation', getRemainingTimeInMillis: () => 300000 };
+const { handler } = (await import(bundle)) as {
+  handler: (e: unknown, c: unknown) => Promise<unknown>;
+};
+const context = {
+  functionName: 'prs-manager-local',
+  awsRequestId: 'local-invocation',
+  getRemainingTimeInMillis: () => 300000,
+};
 try {
   const result = await handler(JSON.parse(eventText), context);
   await writeFile(resultFile, JSON.stringify({ ok: true, result }));
 } catch (error) {
   const e = error as Error & { report?: unknown };
-  await writeFile(resultFile, JSON.stringify({ ok: false, errorType: e.name, errorMessage: e.message, report: e.report }));
+  await writeFile(
+    resultFile,
+    JSON.stringify({ ok: false, errorType: e.name, errorMessage: e.message, report: e.report }),
+  );
 }

@@ -37,8 +37,9 @@ export function nobodyKubeConfig(env: EnvironmentState): k8s.KubeConfig {
 export function kubeConfigFor(env: EnvironmentState, user: string, token: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'local', server: env.kube.server, caData: env.kube.caData,
-      skipTLSVerify: false }],
+    clusters: [
+      { name: 'local', server: env.kube.server, caData: env.kube.caData, skipTLSVerify: false },
+    ],
     users: [{ name: user, token }],
     contexts: [{ name: user, cluster: 'local', user }],
     currentContext: user,

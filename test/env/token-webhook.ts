@@ -19,8 +19,17 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 
-const ALLOWED = new Set(['action', 'version', 'x-amz-algorithm', 'x-amz-credential', 'x-amz-date',
-  'x-amz-expires', 'x-amz-security-token', 'x-amz-signature', 'x-amz-signedheaders']);
+const ALLOWED = new Set([
+  'action',
+  'version',
+  'x-amz-algorithm',
+  'x-amz-credential',
+  'x-amz-date',
+  'x-amz-expires',
+  'x-amz-security-token',
+  'x-amz-signature',
+  'x-amz-signedheaders',
+]);
 const STS_HOST = /^sts(\.[a-z]{2}(-[a-z]+)+-\d+)?\.amazonaws\.com(\.cn)?$/;
 const MAX_AGE_MS = 15 * 60 * 1000;
 
@@ -57,7 +66,8 @@ async function review(token: string): Promise<Identity> {
   } catch {
     return refuse('not a URL');
   }
-  if (url.protocol !== 'https:' || !STS_HOST.test(url.host) || url.pathname !== '/') refuse('not an STS URL');
+  if (url.protocol !== 'https:' || !STS_HOST.test(url.host) || url.pathname !== '/')
+    refuse('not an STS URL');
   const query = new Map<string, string>();
   for (const [key, value] of url.searchParams) {
     const lower = key.toLowerCase();
@@ -71,12 +81,16 @@ async function review(token: string): Promise<Identity> {
   const expires = Number(query.get('x-amz-expires'));
   if (!(expires >= 0 && expires <= 900)) refuse('X-Amz-Expires out of range');
   const amzDate = query.get('x-amz-date') ?? '';
-  const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  const signedAt = Date.parse(
+    amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
+  );
   if (Number.isNaN(signedAt)) refuse('no X-Amz-Date');
   if (Date.now() - signedAt > MAX_AGE_MS) refuse('token expired');
-  const [keyId = '', date = '', region = '', service = ''] = (query.get('x-amz-credential') ?? '').split('/');
+  const [keyId = '', date = '', region = '', service = ''] = (
+    query.get('x-amz-credential') ?? ''
+  ).split('/');
   if (service !== 'sts') refuse('credential scope is not sts');
-  const secret = secrets[keyId] ?? await motoSecret(keyId);
+  const secret = secrets[keyId] ?? (await motoSecret(keyId));
   if (!secret) refuse('unknown access key');
   const expected = signature(url, signedHeaders, amzDate, date, region, secret);
   const given = Buffer.from(query.get('x-amz-signature') ?? '', 'hex');
@@ -91,10 +105,19 @@ async function review(token: string): Promise<Identity> {
 }
 
 /** SigV4 of the presigned GET, with this cluster's name as the signed x-k8s-aws-id. */
-function signature(url: URL, signedHeaders: string, amzDate: string, date: string, region: string,
-  secret: string): Buffer {
-  const encode = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) =>
-    `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+function signature(
+  url: URL,
+  signedHeaders: string,
+  amzDate: string,
+  date: string,
+  region: string,
+  secret: string,
+): Buffer {
+  const encode = (s: string) =>
+    encodeURIComponent(s).replace(
+      /[!'()*]/g,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
   const canonicalQuery = [...url.searchParams]
     .filter(([key]) => key !== 'X-Amz-Signature')
     .map(([key, value]) => [encode(key), encode(value)])
@@ -102,13 +125,24 @@ function signature(url: URL, signedHeaders: string, amzDate: string, date: strin
     .map(([key, value]) => `${key}=${value}`)
     .join('&');
   const headers: Record<string, string> = { host: url.host, 'x-k8s-aws-id': cluster };
-  const canonicalHeaders = signedHeaders.split(';').map((h) => `${h}:${headers[h] ?? ''}\n`).join('');
+  const canonicalHeaders = signedHeaders
+    .split(';')
+    .map((h) => `${h}:${headers[h] ?? ''}\n`)
+    .join('');
   // A presigned GET has no body; outside S3, SigV4 signs the hash of the empty payload.
   const emptyPayload = createHash('sha256').update('').digest('hex');
-  const request = ['GET', '/', canonicalQuery, canonicalHeaders, signedHeaders, emptyPayload].join('\n');
+  const request = ['GET', '/', canonicalQuery, canonicalHeaders, signedHeaders, emptyPayload].join(
+    '\n',
+  );
   const scope = `${date}/${region}/sts/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(request).digest('hex')].join('\n');
-  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+  const toSign = [
+    'AWS4-HMAC-SHA256',
+    amzDate,
+    scope,
+    createHash('sha256').update(request).digest('hex'),
+  ].join('\n');
+  const hmac = (key: Buffer | string, data: string) =>
+    createHmac('sha256', key).update(data).digest();
   const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), 'sts'), 'aws4_request');
 
   return hmac(key, toSign);
@@ -116,7 +150,7 @@ function signature(url: URL, signedHeaders: string, amzDate: string, date: strin
 
 /** The secret of a key moto issued (AssumeRole), from moto's state. */
 async function motoSecret(keyId: string): Promise<string | undefined> {
-  const state = await (await fetch(`${moto}/moto-api/data.json`)).json() as {
+  const state = (await (await fetch(`${moto}/moto-api/data.json`)).json()) as {
     sts?: { AssumedRole?: { access_key_id: string; secret_access_key: string }[] };
   };
 
@@ -132,7 +166,8 @@ async function callerArn(url: URL, keyId: string, date: string, region: string):
   const answer = await fetch(`${moto}/?${url.searchParams.toString()}`, {
     headers: {
       'x-k8s-aws-id': cluster,
-      authorization: `AWS4-HMAC-SHA256 Credential=${keyId}/${date}/${region}/sts/aws4_request, ` +
+      authorization:
+        `AWS4-HMAC-SHA256 Credential=${keyId}/${date}/${region}/sts/aws4_request, ` +
         'SignedHeaders=host, Signature=00',
     },
   });
@@ -146,7 +181,8 @@ async function callerArn(url: URL, keyId: string, date: string, region: string):
   return arn.replace(/^arn:([^:]+):sts::/, 'arn:$1:iam::');
 }
 
-const server = https.createServer({ cert: readFileSync(env('WEBHOOK_CERT')), key: readFileSync(env('WEBHOOK_KEY')) },
+const server = https.createServer(
+  { cert: readFileSync(env('WEBHOOK_CERT')), key: readFileSync(env('WEBHOOK_KEY')) },
   (request, response) => {
     // GET is the environment's readiness probe; reviews are POSTed.
     if (request.method === 'GET') {
@@ -159,25 +195,39 @@ const server = https.createServer({ cert: readFileSync(env('WEBHOOK_CERT')), key
     request.on('end', () => {
       void (async () => {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
-          apiVersion?: string; spec?: { token?: string };
+          apiVersion?: string;
+          spec?: { token?: string };
         };
         let status: Record<string, unknown>;
         try {
           const identity = await review(body.spec?.token ?? '');
-          status = { authenticated: true, user: { username: identity.username, uid: identity.username,
-            groups: [...identity.groups] } };
+          status = {
+            authenticated: true,
+            user: {
+              username: identity.username,
+              uid: identity.username,
+              groups: [...identity.groups],
+            },
+          };
           process.stdout.write(`allowed ${identity.username}\n`);
         } catch (error) {
-          const reason = error instanceof Refused ? error.message : `error: ${(error as Error).name}`;
+          const reason =
+            error instanceof Refused ? error.message : `error: ${(error as Error).name}`;
           status = { authenticated: false, error: reason };
           process.stdout.write(`refused: ${reason}\n`);
         }
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ apiVersion: body.apiVersion ?? 'authentication.k8s.io/v1',
-          kind: 'TokenReview', status }));
+        response.end(
+          JSON.stringify({
+            apiVersion: body.apiVersion ?? 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            status,
+          }),
+        );
       })();
     });
-  });
+  },
+);
 server.listen(Number(env('WEBHOOK_PORT')), '127.0.0.1', () => {
   process.stdout.write(`token webhook for cluster ${cluster} ready\n`);
 });

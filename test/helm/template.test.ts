@@ -10,19 +10,22 @@ import type { ChartValues, RenderedObject } from './helm.ts';
 const RBAC = 'rbac.authorization.k8s.io';
 const CREATE_AND_LIST = { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'list'] };
 const GET_UPDATE_DELETE = {
-  apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update', 'delete'],
+  apiGroups: [''],
+  resources: ['secrets'],
+  verbs: ['get', 'update', 'delete'],
 };
 const READ_CONFIG = {
-  apiGroups: [''], resources: ['configmaps'], resourceNames: ['prs-manager'], verbs: ['get'],
+  apiGroups: [''],
+  resources: ['configmaps'],
+  resourceNames: ['prs-manager'],
+  verbs: ['get'],
 };
 const LIST_NAMESPACES = { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] };
 const GROUP = { apiGroup: RBAC, kind: 'Group', name: 'prs-manager' };
 
 /** kind namespace/name of each object, sorted: proves nothing else is rendered. */
 function inventory(objects: readonly RenderedObject[]): string[] {
-  return objects
-    .map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)
-    .sort();
+  return objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
 }
 
 function find(
@@ -92,13 +95,17 @@ describe('chart rendered with the default values', () => {
   it('labels every object with the app.kubernetes.io set of the release', () => {
     const labels = objects.map((o) => o.metadata.labels);
 
-    expect(new Set(labels.map((l) => JSON.stringify(l)))).toEqual(new Set([JSON.stringify({
-      'helm.sh/chart': 'prs-manager-0.1.0',
-      'app.kubernetes.io/name': 'prs-manager',
-      'app.kubernetes.io/instance': 'prs-manager',
-      'app.kubernetes.io/version': '0.1.0',
-      'app.kubernetes.io/managed-by': 'Helm',
-    })]));
+    expect(new Set(labels.map((l) => JSON.stringify(l)))).toEqual(
+      new Set([
+        JSON.stringify({
+          'helm.sh/chart': 'prs-manager-0.1.0',
+          'app.kubernetes.io/name': 'prs-manager',
+          'app.kubernetes.io/instance': 'prs-manager',
+          'app.kubernetes.io/version': '0.1.0',
+          'app.kubernetes.io/managed-by': 'Helm',
+        }),
+      ]),
+    );
   });
 });
 
@@ -119,7 +126,10 @@ describe('chart rendered with each shape of values', () => {
     ]);
     expect(find(objects, 'Role', 'team-b').rules).toEqual([CREATE_AND_LIST, GET_UPDATE_DELETE]);
     expect(grants(objects)).toEqual({
-      version: 1, group: 'prs-manager', user: null, allNamespaces: false,
+      version: 1,
+      group: 'prs-manager',
+      user: null,
+      allNamespaces: false,
       namespaces: ['team-a', 'team-b'],
     });
   });
@@ -150,7 +160,10 @@ describe('chart rendered with each shape of values', () => {
     expect(find(objects, 'RoleBinding', 'default').subjects).toEqual(subjects);
     expect(find(objects, 'RoleBinding', 'prs-manager').subjects).toEqual(subjects);
     expect(grants(objects)).toEqual({
-      version: 1, group: 'registry-writers', user: 'prs-manager-fn', allNamespaces: false,
+      version: 1,
+      group: 'registry-writers',
+      user: 'prs-manager-fn',
+      allNamespaces: false,
       namespaces: ['default'],
     });
   });
@@ -168,14 +181,20 @@ describe('chart rendered with each shape of values', () => {
       'RoleBinding prs-manager/prs-manager-config',
     ]);
     expect(find(objects, 'ClusterRole').rules).toEqual([
-      CREATE_AND_LIST, GET_UPDATE_DELETE, LIST_NAMESPACES,
+      CREATE_AND_LIST,
+      GET_UPDATE_DELETE,
+      LIST_NAMESPACES,
     ]);
     expect(find(objects, 'ClusterRoleBinding')).toMatchObject({
       roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'prs-manager' },
       subjects: [GROUP],
     });
     expect(grants(objects)).toEqual({
-      version: 1, group: 'prs-manager', user: null, allNamespaces: true, namespaces: [],
+      version: 1,
+      group: 'prs-manager',
+      user: null,
+      allNamespaces: true,
+      namespaces: [],
     });
   });
 
@@ -185,7 +204,9 @@ describe('chart rendered with each shape of values', () => {
 
     // Assert
     expect(find(objects, 'ClusterRole').rules).toEqual([
-      CREATE_AND_LIST, { ...GET_UPDATE_DELETE, resourceNames: ['ecr-dev'] }, LIST_NAMESPACES,
+      CREATE_AND_LIST,
+      { ...GET_UPDATE_DELETE, resourceNames: ['ecr-dev'] },
+      LIST_NAMESPACES,
     ]);
   });
 
@@ -200,20 +221,27 @@ describe('chart rendered with each shape of values', () => {
   it.each([
     {
       name: 'release name without the chart name',
-      values: {}, release: 'payments',
-      role: 'payments-prs-manager', reader: 'payments-prs-manager-config', label: 'prs-manager',
+      values: {},
+      release: 'payments',
+      role: 'payments-prs-manager',
+      reader: 'payments-prs-manager-config',
+      label: 'prs-manager',
     },
     {
       name: 'long nameOverride, cut to 63 with the trailing "-" trimmed',
-      values: { nameOverride: `${'a'.repeat(53)}-bbbbbbbbbbbb` }, release: 'prs-manager',
+      values: { nameOverride: `${'a'.repeat(53)}-bbbbbbbbbbbb` },
+      release: 'prs-manager',
       role: `prs-manager-${'a'.repeat(51)}`,
       reader: `prs-manager-${'a'.repeat(44)}-config`,
       label: `${'a'.repeat(53)}-bbbbbbbbb`,
     },
     {
       name: 'fullnameOverride whose cut ends in "-"',
-      values: { fullnameOverride: `${'c'.repeat(55)}-dddddddddd` }, release: 'prs-manager',
-      role: `${'c'.repeat(55)}-ddddddd`, reader: `${'c'.repeat(55)}-config`, label: 'prs-manager',
+      values: { fullnameOverride: `${'c'.repeat(55)}-dddddddddd` },
+      release: 'prs-manager',
+      role: `${'c'.repeat(55)}-ddddddd`,
+      reader: `${'c'.repeat(55)}-config`,
+      label: 'prs-manager',
     },
   ])('names objects safely for a $name', async ({ values, release, role, reader, label }) => {
     // Act
@@ -227,8 +255,9 @@ describe('chart rendered with each shape of values', () => {
     expect(find(objects, 'Role', 'prs-manager').metadata.name).toBe(reader);
     expect(find(objects, 'RoleBinding', 'prs-manager').roleRef?.name).toBe(reader);
     expect(find(objects, 'ConfigMap', 'prs-manager').metadata.name).toBe('prs-manager');
-    expect(find(objects, 'ConfigMap', 'prs-manager').metadata.labels?.['app.kubernetes.io/name'])
-      .toBe(label);
+    expect(
+      find(objects, 'ConfigMap', 'prs-manager').metadata.labels?.['app.kubernetes.io/name'],
+    ).toBe(label);
   });
 
   it('puts the ConfigMap and its reader in the release namespace', async () => {
@@ -305,19 +334,22 @@ describe('values the chart refuses', () => {
     {
       name: 'an empty grant',
       values: { namespaces: [] },
-      message: 'namespaces: empty, so the chart would grant nothing; list at least one ' +
+      message:
+        'namespaces: empty, so the chart would grant nothing; list at least one ' +
         'namespace, or set allNamespaces: true to grant every namespace',
     },
     {
       name: 'a system group',
       values: { group: 'system:authenticated' },
-      message: 'group: "system:authenticated" is a Kubernetes system group; map the ' +
+      message:
+        'group: "system:authenticated" is a Kubernetes system group; map the ' +
         "function's IAM role to a group of its own, such as prs-manager",
     },
     {
       name: 'a system user',
       values: { user: 'system:anonymous' },
-      message: 'user: "system:anonymous" is a Kubernetes system user; map the function\'s ' +
+      message:
+        'user: "system:anonymous" is a Kubernetes system user; map the function\'s ' +
         'IAM role to a user of its own, or leave user empty',
     },
   ])('fails on $name with a message saying what to change', async ({ values, message }) => {
@@ -351,10 +383,18 @@ describe('values the chart refuses', () => {
 
 describe('NOTES.txt', () => {
   async function notes(values: ChartValues): Promise<string> {
-    const result = await withValues(values, (file) => runHelm([
-      'install', 'prs-manager', CHART_DIR, '--namespace', 'prs-manager', '--values', file,
-      '--dry-run=client',
-    ]));
+    const result = await withValues(values, (file) =>
+      runHelm([
+        'install',
+        'prs-manager',
+        CHART_DIR,
+        '--namespace',
+        'prs-manager',
+        '--values',
+        file,
+        '--dry-run=client',
+      ]),
+    );
     if (result.code !== 0) throw new Error(`helm install --dry-run failed: ${result.stderr}`);
 
     return result.stdout.slice(result.stdout.indexOf('NOTES:'));
@@ -365,15 +405,19 @@ describe('NOTES.txt', () => {
     const text = await notes({ namespaces: ['team-b', 'team-a'], secretNames: ['ecr-dev'] });
 
     // Assert
-    expect(text).toContain([
-      'The group "prs-manager" may:',
-      '  in team-a: list and create Secrets; get, update and delete only ecr-dev',
-      '  in team-b: list and create Secrets; get, update and delete only ecr-dev',
-      '  in prs-manager: get the ConfigMap prs-manager',
-      'and nothing else.',
-    ].join('\n'));
-    expect(text).toContain('  grants.json: {"version":1,"group":"prs-manager","user":null,' +
-      '"allNamespaces":false,"namespaces":["team-a","team-b"]}');
+    expect(text).toContain(
+      [
+        'The group "prs-manager" may:',
+        '  in team-a: list and create Secrets; get, update and delete only ecr-dev',
+        '  in team-b: list and create Secrets; get, update and delete only ecr-dev',
+        '  in prs-manager: get the ConfigMap prs-manager',
+        'and nothing else.',
+      ].join('\n'),
+    );
+    expect(text).toContain(
+      '  grants.json: {"version":1,"group":"prs-manager","user":null,' +
+        '"allNamespaces":false,"namespaces":["team-a","team-b"]}',
+    );
   });
 
   it('calls allNamespaces the wider choice and says what it allows', async () => {
@@ -381,12 +425,14 @@ describe('NOTES.txt', () => {
     const text = await notes({ allNamespaces: true, user: 'prs-manager-fn' });
 
     // Assert
-    expect(text).toContain([
-      'The group "prs-manager" and the user "prs-manager-fn" may:',
-      '  in every namespace, present and future (allNamespaces: true, the wider choice):',
-      '    list and create Secrets; get, update and delete any Secret; list namespaces',
-      '  This lets the function read every Secret in the cluster. To narrow it, set',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        'The group "prs-manager" and the user "prs-manager-fn" may:',
+        '  in every namespace, present and future (allNamespaces: true, the wider choice):',
+        '    list and create Secrets; get, update and delete any Secret; list namespaces',
+        '  This lets the function read every Secret in the cluster. To narrow it, set',
+      ].join('\n'),
+    );
   });
 });
 

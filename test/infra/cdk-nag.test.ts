@@ -26,10 +26,12 @@ function findings(scope: IConstruct): string[] {
 
 /** Every acknowledgement in the tree: where, which rule, and why. */
 function acknowledgements(scope: IConstruct): { path: string; id: string; reason: string }[] {
-  return scope.node.findAll().flatMap((c) => c.node.metadata
-    .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-    .flatMap((m) => Object.entries(m.data as Record<string, string>))
-    .map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason })));
+  return scope.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason })),
+  );
 }
 
 describe('AWS Solutions checks (cdk-nag)', () => {
@@ -43,7 +45,7 @@ describe('AWS Solutions checks (cdk-nag)', () => {
     expect(findings(stack)).toEqual([]);
   });
 
-  it('acknowledges the token\'s wildcard and the created secret\'s rotation, with reasons', () => {
+  it("acknowledges the token's wildcard and the created secret's rotation, with reasons", () => {
     const stack = prsManagerStack(EVERY_OPTION);
 
     expect(acknowledgements(stack)).toEqual([
@@ -69,10 +71,12 @@ describe('AWS Solutions checks (cdk-nag)', () => {
 
   it('reports a wildcard action added to the function role (the checks are live)', () => {
     const stack = prsManagerStack();
-    stack.prsManager.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['ecr:*'],
-      resources: ['arn:aws:ecr:eu-west-1:123456789012:repository/app'],
-    }));
+    stack.prsManager.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:*'],
+        resources: ['arn:aws:ecr:eu-west-1:123456789012:repository/app'],
+      }),
+    );
 
     expect(findings(stack)).toEqual(['AwsSolutions-IAM5[Action::ecr:*]']);
   });

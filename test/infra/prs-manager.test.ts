@@ -35,8 +35,10 @@ function rolePolicy(template: Template, roleRef: unknown): unknown[] {
   const policies = template.findResources('AWS::IAM::Policy', {
     Properties: { Roles: [roleRef] },
   });
-  const documents = Object.values(policies).map((p) =>
-    (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument);
+  const documents = Object.values(policies).map(
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument,
+  );
 
   return documents.flatMap((d) => d.Statement);
 }
@@ -84,7 +86,7 @@ describe('PrsManager function', () => {
     });
   });
 
-  it('sets an environment the function\'s own settings loader reads back', () => {
+  it("sets an environment the function's own settings loader reads back", () => {
     ensureBundle();
     const stack = new Stack(new App({ context: cdkContext() }), 'Custom');
     const role = iam.Role.fromRoleArn(stack, 'Remote', 'arn:aws:iam::210987654321:role/prs');
@@ -97,9 +99,11 @@ describe('PrsManager function', () => {
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(30)),
     });
     const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
-    const variables = (Object.values(functions)[0] as {
-      Properties: { Environment: { Variables: Record<string, unknown> } };
-    }).Properties.Environment.Variables;
+    const variables = (
+      Object.values(functions)[0] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      }
+    ).Properties.Environment.Variables;
 
     const env = { ...variables, PRS_MANAGER_CONFIG_SECRET_ID: 'prs-manager/config' };
     const settings = loadSettings(env as Record<string, string>);
@@ -167,26 +171,34 @@ describe('PrsManager schedule', () => {
 
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [{
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: { Service: 'scheduler.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
-        }],
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+          },
+        ],
       },
     });
-    expect(rolePolicy(template, { Ref: roleId })).toEqual([{
-      Action: 'lambda:InvokeFunction',
-      Effect: 'Allow',
-      Resource: ref(pm.function.functionArn),
-    }]);
+    expect(rolePolicy(template, { Ref: roleId })).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: ref(pm.function.functionArn),
+      },
+    ]);
   });
 
   it.each([
     { name: 'a rate in minutes', schedule: 'rate(30 minutes)', minutes: undefined, interval: 30 },
     { name: 'a rate in hours', schedule: 'rate(2 hours)', minutes: undefined, interval: 120 },
-    { name: 'a cron with its interval', schedule: 'cron(0 */6 * * ? *)', minutes: 360,
-      interval: 360 },
+    {
+      name: 'a cron with its interval',
+      schedule: 'cron(0 */6 * * ? *)',
+      minutes: 360,
+      interval: 360,
+    },
   ])('runs on $name and tells the function the interval', ({ schedule, minutes, interval }) => {
     const { template } = setup({ schedule, ...(minutes ? { runIntervalMinutes: minutes } : {}) });
 
@@ -197,16 +209,20 @@ describe('PrsManager schedule', () => {
       }),
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({
-        PRS_MANAGER_RUN_INTERVAL_MINUTES: String(interval),
-      }) },
+      Environment: {
+        Variables: Match.objectLike({
+          PRS_MANAGER_RUN_INTERVAL_MINUTES: String(interval),
+        }),
+      },
     });
   });
 
   it('keeps a time zone given with the schedule', () => {
     const { template } = constructTemplate({
       schedule: scheduler.ScheduleExpression.cron({
-        minute: '0', hour: '*/2', timeZone: TimeZone.EUROPE_BERLIN,
+        minute: '0',
+        hour: '*/2',
+        timeZone: TimeZone.EUROPE_BERLIN,
       }),
       runInterval: Duration.hours(2),
     });
@@ -234,9 +250,11 @@ describe('PrsManager config secret', () => {
 
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({
-        PRS_MANAGER_CONFIG_SECRET_ID: 'prs-manager/config',
-      }) },
+      Environment: {
+        Variables: Match.objectLike({
+          PRS_MANAGER_CONFIG_SECRET_ID: 'prs-manager/config',
+        }),
+      },
     });
     template.hasOutput('ConfigSecretId', { Value: 'prs-manager/config' });
   });
@@ -272,11 +290,13 @@ describe('PrsManager IAM', () => {
 
     expect(template.toJSON().Resources[roleId].Properties).toEqual({
       AssumeRolePolicyDocument: {
-        Statement: [{
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: { Service: 'lambda.amazonaws.com' },
-        }],
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+          },
+        ],
         Version: '2012-10-17',
       },
       Description: 'prs-manager sync function',
@@ -285,21 +305,36 @@ describe('PrsManager IAM', () => {
 
   it('reads a named secret only, and decrypts with its key through Secrets Manager only', () => {
     const { template, ref, pm } = setup({
-      configSecretName: 'prs-manager/config', configSecretKeyArn: KEY_ARN,
+      configSecretName: 'prs-manager/config',
+      configSecretKeyArn: KEY_ARN,
     });
     const statements = rolePolicy(template, ref(pm.role.roleName));
 
     expect(statements).toContainEqual({
       Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       Effect: 'Allow',
-      Resource: { 'Fn::Join': ['', ['arn:', PARTITION, ':secretsmanager:', REGION, ':', ACCOUNT,
-        ':secret:prs-manager/config-??????']] },
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            PARTITION,
+            ':secretsmanager:',
+            REGION,
+            ':',
+            ACCOUNT,
+            ':secret:prs-manager/config-??????',
+          ],
+        ],
+      },
     });
     expect(statements).toContainEqual({
       Action: 'kms:Decrypt',
-      Condition: { StringEquals: {
-        'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', REGION, '.amazonaws.com']] },
-      } },
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', REGION, '.amazonaws.com']] },
+        },
+      },
       Effect: 'Allow',
       Resource: KEY_ARN,
     });
@@ -322,7 +357,9 @@ describe('PrsManager IAM', () => {
 
     expect(rolePolicy(template, ref(pm.role.roleName))).toContainEqual({
       Action: [
-        'ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer',
+        'ecr:BatchCheckLayerAvailability',
+        'ecr:BatchGetImage',
+        'ecr:GetDownloadUrlForLayer',
       ],
       Effect: 'Allow',
       Resource: repository,
@@ -341,20 +378,23 @@ describe('PrsManager IAM', () => {
         alarmEmail: 'ops@example.com',
       },
     },
-  ])('grants "*" to ecr:GetAuthorizationToken alone, and no wildcard action, with $name', ({
-    props,
-  }) => {
-    const { template } = setup(props);
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
-      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } })
-        .Properties.PolicyDocument.Statement);
-    const actions = statements.flatMap((s) => [s.Action].flat());
-    const onEverything = statements.filter((s) => [s.Resource].flat().includes('*'));
+  ])(
+    'grants "*" to ecr:GetAuthorizationToken alone, and no wildcard action, with $name',
+    ({ props }) => {
+      const { template } = setup(props);
+      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
+            .PolicyDocument.Statement,
+      );
+      const actions = statements.flatMap((s) => [s.Action].flat());
+      const onEverything = statements.filter((s) => [s.Resource].flat().includes('*'));
 
-    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
-    expect(onEverything.flatMap((s) => [s.Action].flat())).toEqual(['ecr:GetAuthorizationToken']);
-    template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
-  });
+      expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+      expect(onEverything.flatMap((s) => [s.Action].flat())).toEqual(['ecr:GetAuthorizationToken']);
+      template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+    },
+  );
 });
 
 interface Statement {
@@ -363,17 +403,20 @@ interface Statement {
 }
 
 describe('PrsManager cluster access', () => {
-  it('maps the function role to the chart\'s group in each cluster, with no access policy', () => {
+  it("maps the function role to the chart's group in each cluster, with no access policy", () => {
     const { template, ref, pm } = setup();
 
     template.resourceCountIs('AWS::EKS::AccessEntry', 2);
     for (const name of ['dev', 'prod']) {
-      template.hasResourceProperties('AWS::EKS::AccessEntry', Match.objectEquals({
-        ClusterName: name,
-        PrincipalArn: ref(pm.role.roleArn),
-        KubernetesGroups: ['prs-manager'],
-        Type: 'STANDARD',
-      }));
+      template.hasResourceProperties(
+        'AWS::EKS::AccessEntry',
+        Match.objectEquals({
+          ClusterName: name,
+          PrincipalArn: ref(pm.role.roleArn),
+          KubernetesGroups: ['prs-manager'],
+          Type: 'STANDARD',
+        }),
+      );
     }
   });
 
@@ -390,11 +433,15 @@ describe('PrsManager cluster access', () => {
 
     template.resourceCountIs('AWS::EKS::AccessEntry', 0);
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([{
-        Action: 'eks:DescribeCluster',
-        Effect: 'Allow',
-        Resource: [clusterArn('dev'), clusterArn('prod')],
-      }]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'eks:DescribeCluster',
+            Effect: 'Allow',
+            Resource: [clusterArn('dev'), clusterArn('prod')],
+          },
+        ]),
+      },
     });
   });
 
@@ -412,16 +459,23 @@ describe('PrsManager cluster access', () => {
     template.resourceCountIs('AWS::EKS::AccessEntry', 1);
     template.hasResourceProperties('AWS::EKS::AccessEntry', { ClusterName: 'dev' });
     expect(statements).toContainEqual({
-      Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: clusterArn('dev'),
+      Action: 'eks:DescribeCluster',
+      Effect: 'Allow',
+      Resource: clusterArn('dev'),
     });
     expect(statements).toContainEqual({
-      Action: 'sts:AssumeRole', Effect: 'Allow', Resource: remoteRole,
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Resource: remoteRole,
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({
-        PRS_MANAGER_CLUSTERS: '[{"name":"dev"},{"name":"shared","region":"eu-west-1",' +
-          '"roleArn":"arn:aws:iam::210987654321:role/prs-manager"}]',
-      }) },
+      Environment: {
+        Variables: Match.objectLike({
+          PRS_MANAGER_CLUSTERS:
+            '[{"name":"dev"},{"name":"shared","region":"eu-west-1",' +
+            '"roleArn":"arn:aws:iam::210987654321:role/prs-manager"}]',
+        }),
+      },
     });
   });
 
@@ -430,12 +484,17 @@ describe('PrsManager cluster access', () => {
 
     template.resourceCountIs('AWS::EKS::AccessEntry', 0);
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([{
-        Action: 'eks:DescribeCluster',
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', ['arn:', PARTITION, ':eks:eu-west-1:', ACCOUNT,
-          ':cluster/west']] },
-      }]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'eks:DescribeCluster',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': ['', ['arn:', PARTITION, ':eks:eu-west-1:', ACCOUNT, ':cluster/west']],
+            },
+          },
+        ]),
+      },
     });
   });
 });
@@ -445,18 +504,21 @@ describe('PrsManager alarm and outputs', () => {
     const { template, ref, pm } = setup();
 
     template.resourceCountIs('AWS::SNS::Topic', 0);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', Match.objectEquals({
-      AlarmDescription: 'prs-manager: a sync run failed; its log names each failed Secret',
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: ref(pm.function.functionName) }],
-      Statistic: 'Sum',
-      Period: 3600,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    }));
+    template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      Match.objectEquals({
+        AlarmDescription: 'prs-manager: a sync run failed; its log names each failed Secret',
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: ref(pm.function.functionName) }],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    );
   });
 
   it('emails the alarm and its recovery through a topic that requires TLS', () => {
@@ -464,17 +526,24 @@ describe('PrsManager alarm and outputs', () => {
     const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
 
     template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topicId },
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topicId },
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }],
+      AlarmActions: [{ Ref: topicId }],
+      OKActions: [{ Ref: topicId }],
     });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: [Match.objectLike({
-        Action: 'sns:Publish',
-        Effect: 'Deny',
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      })] },
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sns:Publish',
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ],
+      },
     });
   });
 
@@ -491,55 +560,99 @@ describe('PrsManager alarm and outputs', () => {
 
 describe('PrsManager props', () => {
   it.each([
-    { name: 'no cluster', props: { clusters: [] },
-      error: 'PrsManager: clusters must name at least one cluster' },
-    { name: 'a bad cluster name', props: { clusters: [{ name: 'dev' }, { name: 'prod!' }] },
-      error: 'PrsManager: clusters[1].name "prod!" is not an EKS cluster name (up to 100 ' +
-        'letters, digits, "-" and "_", starting with a letter or digit)' },
-    { name: 'a bad chart namespace', props: { clusters: [{ name: 'dev', chartNamespace: 'Apps' }] },
-      error: 'PrsManager: clusters[0].chartNamespace "Apps" is not a namespace name (up to 63 ' +
-        'lowercase letters, digits and "-")' },
-    { name: 'a cluster twice', props: { clusters: [{ name: 'dev' }, { name: 'dev' }] },
-      error: 'PrsManager: clusters lists "dev" twice' },
-    { name: 'an access entry in another region',
+    {
+      name: 'no cluster',
+      props: { clusters: [] },
+      error: 'PrsManager: clusters must name at least one cluster',
+    },
+    {
+      name: 'a bad cluster name',
+      props: { clusters: [{ name: 'dev' }, { name: 'prod!' }] },
+      error:
+        'PrsManager: clusters[1].name "prod!" is not an EKS cluster name (up to 100 ' +
+        'letters, digits, "-" and "_", starting with a letter or digit)',
+    },
+    {
+      name: 'a bad chart namespace',
+      props: { clusters: [{ name: 'dev', chartNamespace: 'Apps' }] },
+      error:
+        'PrsManager: clusters[0].chartNamespace "Apps" is not a namespace name (up to 63 ' +
+        'lowercase letters, digits and "-")',
+    },
+    {
+      name: 'a cluster twice',
+      props: { clusters: [{ name: 'dev' }, { name: 'dev' }] },
+      error: 'PrsManager: clusters lists "dev" twice',
+    },
+    {
+      name: 'an access entry in another region',
       props: { clusters: [{ name: 'west', region: 'eu-west-1', accessEntry: true }] },
-      error: 'PrsManager: clusters[0].accessEntry cannot be true for a cluster with region or ' +
-        'role: create its access entry in that region or account' },
-    { name: 'three retries', props: { retryAttempts: 3 },
-      error: 'PrsManager: retryAttempts must be 0, 1 or 2, not 3' },
-    { name: 'a bad owner', props: { owner: '-team' },
-      error: 'PrsManager: owner "-team" is not a Kubernetes label value (up to 63 letters, ' +
-        'digits, "-", "_" and ".", starting and ending with a letter or digit)' },
-    { name: 'a system: group', props: { kubernetesGroups: ['system:masters'] },
-      error: 'PrsManager: kubernetesGroups must list at least one group, none empty and none ' +
-        'starting with "system:" (EKS rejects those), not ["system:masters"]' },
-    { name: 'a cron without its interval',
+      error:
+        'PrsManager: clusters[0].accessEntry cannot be true for a cluster with region or ' +
+        'role: create its access entry in that region or account',
+    },
+    {
+      name: 'three retries',
+      props: { retryAttempts: 3 },
+      error: 'PrsManager: retryAttempts must be 0, 1 or 2, not 3',
+    },
+    {
+      name: 'a bad owner',
+      props: { owner: '-team' },
+      error:
+        'PrsManager: owner "-team" is not a Kubernetes label value (up to 63 letters, ' +
+        'digits, "-", "_" and ".", starting and ending with a letter or digit)',
+    },
+    {
+      name: 'a system: group',
+      props: { kubernetesGroups: ['system:masters'] },
+      error:
+        'PrsManager: kubernetesGroups must list at least one group, none empty and none ' +
+        'starting with "system:" (EKS rejects those), not ["system:masters"]',
+    },
+    {
+      name: 'a cron without its interval',
       props: { schedule: scheduler.ScheduleExpression.expression('cron(0 */6 * * ? *)') },
-      error: 'PrsManager: runInterval is required when schedule is not a rate(...) expression: ' +
-        'set it to the longest time between two runs' },
-    { name: 'an interval as long as a token', props: { runInterval: Duration.hours(12) },
-      error: 'PrsManager: runInterval must be a whole number of minutes from 1 to 714 ' +
-        '(ECR tokens live 12 hours), not 720' },
-    { name: 'a daily rate',
+      error:
+        'PrsManager: runInterval is required when schedule is not a rate(...) expression: ' +
+        'set it to the longest time between two runs',
+    },
+    {
+      name: 'an interval as long as a token',
+      props: { runInterval: Duration.hours(12) },
+      error:
+        'PrsManager: runInterval must be a whole number of minutes from 1 to 714 ' +
+        '(ECR tokens live 12 hours), not 720',
+    },
+    {
+      name: 'a daily rate',
       props: { schedule: scheduler.ScheduleExpression.rate(Duration.days(1)) },
-      error: 'PrsManager: runInterval must be a whole number of minutes from 1 to 714 ' +
-        '(ECR tokens live 12 hours), not 1440' },
+      error:
+        'PrsManager: runInterval must be a whole number of minutes from 1 to 714 ' +
+        '(ECR tokens live 12 hours), not 1440',
+    },
   ])('fails at synth on $name, naming the prop', ({ props, error }) => {
     expect(() => constructTemplate(props as Partial<PrsManagerProps>)).toThrow(error);
   });
 
   it('sets owner, log level, memory and timeout as given', () => {
     const { template } = constructTemplate({
-      owner: 'platform', logLevel: 'DEBUG', memorySizeMiB: 512, timeout: Duration.minutes(15),
+      owner: 'platform',
+      logLevel: 'DEBUG',
+      memorySizeMiB: 512,
+      timeout: Duration.minutes(15),
     });
 
     template.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 512,
       Timeout: 900,
       LoggingConfig: Match.objectLike({ ApplicationLogLevel: 'DEBUG' }),
-      Environment: { Variables: Match.objectLike({
-        PRS_MANAGER_OWNER: 'platform', POWERTOOLS_LOG_LEVEL: 'DEBUG',
-      }) },
+      Environment: {
+        Variables: Match.objectLike({
+          PRS_MANAGER_OWNER: 'platform',
+          POWERTOOLS_LOG_LEVEL: 'DEBUG',
+        }),
+      },
     });
   });
 });

@@ -15,10 +15,17 @@ import { helmCluster, installChart, uninstallChart, type HelmCluster } from '../
 const env = loadTestEnvironment();
 const CROSS_ROLE = 'arn:aws:iam::111111111111:role/prs-manager-cross-account';
 const STATIC = { accessKeyId: env.aws.accessKeyId, secretAccessKey: env.aws.secretAccessKey };
-const REGCRED = [{ name: 'regcred', kubernetes_namespace: 'apps', type: 'DOCKER',
-  credential: { docker_registry: 'registry.example.com', docker_user: 'u', docker_password: 'p' } }];
+const REGCRED = [
+  {
+    name: 'regcred',
+    kubernetes_namespace: 'apps',
+    type: 'DOCKER',
+    credential: { docker_registry: 'registry.example.com', docker_user: 'u', docker_password: 'p' },
+  },
+];
 
-const createCluster = (name: string, credentials?: typeof STATIC) => createEksCluster(env, name, credentials);
+const createCluster = (name: string, credentials?: typeof STATIC) =>
+  createEksCluster(env, name, credentials);
 const options = (now?: () => Date) => eksOptions(env, now);
 
 async function runOn(h: Harness, clusters: ClusterTarget[]) {
@@ -48,9 +55,14 @@ beforeAll(async () => {
   await createCluster('down-prod');
   // The cross-account cluster lives in account 111111111111 (moto keeps accounts apart).
   const sts = new STSClient(awsClientConfig(env));
-  const c = (await sts.send(new AssumeRoleCommand({ RoleArn: CROSS_ROLE, RoleSessionName: 'setup' }))).Credentials;
-  await createCluster(env.kube.eks.clusterName, { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '',
-    ...(c?.SessionToken ? { sessionToken: c.SessionToken } : {}) } as typeof STATIC);
+  const c = (
+    await sts.send(new AssumeRoleCommand({ RoleArn: CROSS_ROLE, RoleSessionName: 'setup' }))
+  ).Credentials;
+  await createCluster(env.kube.eks.clusterName, {
+    accessKeyId: c?.AccessKeyId ?? '',
+    secretAccessKey: c?.SecretAccessKey ?? '',
+    ...(c?.SessionToken ? { sessionToken: c.SessionToken } : {}),
+  } as typeof STATIC);
 });
 
 describe('EKS sign-in', () => {
@@ -63,17 +75,52 @@ describe('EKS sign-in', () => {
     const result = await runOn(h, [eksTarget({ name: 'dev' }, options())]);
 
     // Assert
-    expect(result.report.clusters).toEqual([{ cluster: 'dev', status: 'ok', rows: [
-      { cluster: 'dev', namespace: h.ns('apps'), secret: 'regcred', entry: 'regcred', action: 'created', reason: 'missing' },
-    ] }]);
+    expect(result.report.clusters).toEqual([
+      {
+        cluster: 'dev',
+        status: 'ok',
+        rows: [
+          {
+            cluster: 'dev',
+            namespace: h.ns('apps'),
+            secret: 'regcred',
+            entry: 'regcred',
+            action: 'created',
+            reason: 'missing',
+          },
+        ],
+      },
+    ]);
     expect(result.report.status).toBe('success');
   });
 
   it.each([
-    { name: 'a token for another cluster', token: () => eksToken('staging', 'us-east-1', STATIC, new Date()) },
-    { name: 'an expired token', token: () => eksToken('dev', 'us-east-1', STATIC, new Date(Date.now() - 16 * 60000)) },
-    { name: 'a token of an unknown identity', token: () => eksToken('dev', 'us-east-1', { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' }, new Date()) },
-    { name: 'a token with a bad signature', token: async () => ({ token: (await eksToken('dev', 'us-east-1', { ...STATIC, secretAccessKey: 'wrong' }, new Date())).token }) },
+    {
+      name: 'a token for another cluster',
+      token: () => eksToken('staging', 'us-east-1', STATIC, new Date()),
+    },
+    {
+      name: 'an expired token',
+      token: () => eksToken('dev', 'us-east-1', STATIC, new Date(Date.now() - 16 * 60000)),
+    },
+    {
+      name: 'a token of an unknown identity',
+      token: () =>
+        eksToken(
+          'dev',
+          'us-east-1',
+          { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' },
+          new Date(),
+        ),
+    },
+    {
+      name: 'a token with a bad signature',
+      token: async () => ({
+        token: (
+          await eksToken('dev', 'us-east-1', { ...STATIC, secretAccessKey: 'wrong' }, new Date())
+        ).token,
+      }),
+    },
   ])('is refused with 401 for $name', async ({ token }) => {
     // Arrange
     const kc = new k8s.KubeConfig();
@@ -85,34 +132,73 @@ describe('EKS sign-in', () => {
     });
 
     // Act
-    const status = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: 'default' })
-      .then(() => 200, (e: unknown) => (e instanceof k8s.ApiException ? e.code : -1));
+    const status = await kc
+      .makeApiClient(k8s.CoreV1Api)
+      .listNamespacedSecret({ namespace: 'default' })
+      .then(
+        () => 200,
+        (e: unknown) => (e instanceof k8s.ApiException ? e.code : -1),
+      );
 
     // Assert
     expect(status).toBe(401);
   });
 
   it.each([
-    { name: 'signed for another cluster', cluster: 'staging', roleArn: undefined, clockMinutes: 0, why: 'signature does not match for cluster dev' },
-    { name: 'expired (the clock is 20 minutes slow)', cluster: 'dev', roleArn: undefined, clockMinutes: -20, why: 'token expired' },
-    { name: 'of a role without an access entry', cluster: 'dev', roleArn: 'arn:aws:iam::123456789012:role/not-mapped', clockMinutes: 0, why: 'no access entry for arn:aws:iam::123456789012:role/not-mapped' },
-  ])('reports a cluster whose tokens are refused ($name) after one renewal, and fails the run', async ({ cluster, roleArn, clockMinutes, why }) => {
-    // Arrange
-    const h = new Harness(`eks-refused-${cluster}-${clockMinutes}-${roleArn ? 'r' : 's'}`);
-    const clock = () => new Date(Date.now() + clockMinutes * 60000);
+    {
+      name: 'signed for another cluster',
+      cluster: 'staging',
+      roleArn: undefined,
+      clockMinutes: 0,
+      why: 'signature does not match for cluster dev',
+    },
+    {
+      name: 'expired (the clock is 20 minutes slow)',
+      cluster: 'dev',
+      roleArn: undefined,
+      clockMinutes: -20,
+      why: 'token expired',
+    },
+    {
+      name: 'of a role without an access entry',
+      cluster: 'dev',
+      roleArn: 'arn:aws:iam::123456789012:role/not-mapped',
+      clockMinutes: 0,
+      why: 'no access entry for arn:aws:iam::123456789012:role/not-mapped',
+    },
+  ])(
+    'reports a cluster whose tokens are refused ($name) after one renewal, and fails the run',
+    async ({ cluster, roleArn, clockMinutes, why }) => {
+      // Arrange
+      const h = new Harness(`eks-refused-${cluster}-${clockMinutes}-${roleArn ? 'r' : 's'}`);
+      const clock = () => new Date(Date.now() + clockMinutes * 60000);
 
-    const webhookLog = () => readFileSync(path.join(env.dir, 'webhook.log'), 'utf8').split('\n');
-    const before = webhookLog().length;
+      const webhookLog = () => readFileSync(path.join(env.dir, 'webhook.log'), 'utf8').split('\n');
+      const before = webhookLog().length;
 
-    // Act
-    const result = await runOn(h, [eksTarget({ name: cluster, ...(roleArn ? { roleArn } : {}) }, options(clock))]);
+      // Act
+      const result = await runOn(h, [
+        eksTarget({ name: cluster, ...(roleArn ? { roleArn } : {}) }, options(clock)),
+      ]);
 
-    // Assert: the token, and the renewed one, were refused for the reason EKS would give
-    expect(webhookLog().slice(before - 1).filter((l) => l.startsWith('refused'))).toEqual([`refused: ${why}`, `refused: ${why}`]);
-    expect(result.report.clusters).toEqual([{ cluster, status: 'failed', rows: [],
-      error: 'unauthorized: get configmaps prs-manager in namespace prs-manager (HTTP 401); the credentials were refused' }]);
-    expect(result.report.status).toBe('failed');
-  });
+      // Assert: the token, and the renewed one, were refused for the reason EKS would give
+      expect(
+        webhookLog()
+          .slice(before - 1)
+          .filter((l) => l.startsWith('refused')),
+      ).toEqual([`refused: ${why}`, `refused: ${why}`]);
+      expect(result.report.clusters).toEqual([
+        {
+          cluster,
+          status: 'failed',
+          rows: [],
+          error:
+            'unauthorized: get configmaps prs-manager in namespace prs-manager (HTTP 401); the credentials were refused',
+        },
+      ]);
+      expect(result.report.status).toBe('failed');
+    },
+  );
 
   it('syncs one cluster while the other is unreachable, and fails the run at the end', async () => {
     // Arrange
@@ -120,15 +206,26 @@ describe('EKS sign-in', () => {
     await h.createNamespace('apps');
 
     // Act
-    const result = await runOn(h, [eksTarget({ name: 'down-prod' }, options()), eksTarget({ name: 'dev' }, options())]);
+    const result = await runOn(h, [
+      eksTarget({ name: 'down-prod' }, options()),
+      eksTarget({ name: 'dev' }, options()),
+    ]);
 
     // Assert
-    expect(result.report.clusters.map((c) => [c.cluster, c.status, c.error ?? c.rows.map((r) => r.action).join()])).toEqual([
+    expect(
+      result.report.clusters.map((c) => [
+        c.cluster,
+        c.status,
+        c.error ?? c.rows.map((r) => r.action).join(),
+      ]),
+    ).toEqual([
       ['down-prod', 'failed', 'API server unreachable: ECONNREFUSED (get configmaps)'],
       ['dev', 'ok', 'created'],
     ]);
     expect(result.report.status).toBe('partial');
-    expect(result.logs.filter((l) => l.message === 'cluster failed').map((l) => l.cluster)).toEqual(['down-prod']);
+    expect(result.logs.filter((l) => l.message === 'cluster failed').map((l) => l.cluster)).toEqual(
+      ['down-prod'],
+    );
   });
 
   it('reports a cluster that cannot be described', async () => {
@@ -140,7 +237,9 @@ describe('EKS sign-in', () => {
 
     // Assert
     expect(result.report.clusters[0]?.status).toBe('failed');
-    expect(result.report.clusters[0]?.error).toMatch(/^eks:DescribeCluster failed: ResourceNotFoundException/);
+    expect(result.report.clusters[0]?.error).toMatch(
+      /^eks:DescribeCluster failed: ResourceNotFoundException/,
+    );
   });
 
   it('signs in to a cross-account cluster with an assumed role', async () => {
@@ -171,10 +270,16 @@ describe('EKS sign-in', () => {
     });
     let current: string | undefined;
     const store = await createKubernetesStore(kc, {
-      requestTimeoutMs: 5000, pageSize: 500, maxSockets: 2, userAgent: 'test',
+      requestTimeoutMs: 5000,
+      pageSize: 500,
+      maxSockets: 2,
+      userAgent: 'test',
       bearerToken: async () => {
         calls += 1;
-        current ??= calls === 1 ? 'k8s-aws-v1.garbage' : (await eksToken('dev', 'us-east-1', STATIC, new Date())).token;
+        current ??=
+          calls === 1
+            ? 'k8s-aws-v1.garbage'
+            : (await eksToken('dev', 'us-east-1', STATIC, new Date())).token;
 
         return current;
       },

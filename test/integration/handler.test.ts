@@ -8,8 +8,11 @@ import { loadTestEnvironment, syncKubeConfig } from '../env/test-env.ts';
 const env = loadTestEnvironment();
 
 /** The original design's example (examples/config.yaml), aimed at this test's namespace. */
-const ORIGINAL_EXAMPLE = (ns: string) => readFileSync('examples/config.yaml', 'utf8')
-  .replaceAll('kubernetes_namespace: default', `kubernetes_namespace: ${ns}`);
+const ORIGINAL_EXAMPLE = (ns: string) =>
+  readFileSync('examples/config.yaml', 'utf8').replaceAll(
+    'kubernetes_namespace: default',
+    `kubernetes_namespace: ${ns}`,
+  );
 
 beforeAll(async () => {
   await grantSyncCluster(env);
@@ -20,7 +23,9 @@ async function setUp(prefix: string, config: string) {
   const h = new Harness(prefix);
   await h.createNamespace('apps');
   await putSecret(env, `${prefix}-config`, config);
-  const environment = functionEnvironment(env, `${prefix}-config`, 'handler-kubeconfig', { PRS_MANAGER_OWNER: h.owner });
+  const environment = functionEnvironment(env, `${prefix}-config`, 'handler-kubeconfig', {
+    PRS_MANAGER_OWNER: h.owner,
+  });
 
   return { h, environment };
 }
@@ -28,7 +33,10 @@ async function setUp(prefix: string, config: string) {
 describe('handler (the esbuild bundle, invoked as the Lambda runtime would)', () => {
   it('syncs the original example on a scheduled event, then makes no write on the next one', async () => {
     // Arrange
-    const { h, environment } = await setUp('handler-example', ORIGINAL_EXAMPLE(`handler-example-apps`));
+    const { h, environment } = await setUp(
+      'handler-example',
+      ORIGINAL_EXAMPLE(`handler-example-apps`),
+    );
     const scheduled = { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} };
 
     // Act
@@ -38,16 +46,33 @@ describe('handler (the esbuild bundle, invoked as the Lambda runtime would)', ()
     // Assert
     expect(first.ok).toBe(true);
     expect(first.result?.clusters[0]?.rows.map((r) => [r.secret, r.action])).toEqual([
-      ['ecr-dev', 'created'], ['docker-example', 'created'],
+      ['ecr-dev', 'created'],
+      ['docker-example', 'created'],
     ]);
     expect(await h.dockerConfig('apps', 'docker-example')).toStrictEqual({
-      auths: { 'https://index.docker.io/v1/': { username: 'foobargem', password: 'password', email: 'foobargem@example.com', auth: 'Zm9vYmFyZ2VtOnBhc3N3b3Jk' } },
+      auths: {
+        'https://index.docker.io/v1/': {
+          username: 'foobargem',
+          password: 'password',
+          email: 'foobargem@example.com',
+          auth: 'Zm9vYmFyZ2VtOnBhc3N3b3Jk',
+        },
+      },
     });
-    expect(Object.keys((await h.dockerConfig('apps', 'ecr-dev') as { auths: object }).auths)).toEqual([
-      '123456789012.dkr.ecr.ap-northeast-2.amazonaws.com',
-    ]);
+    expect(
+      Object.keys(((await h.dockerConfig('apps', 'ecr-dev')) as { auths: object }).auths),
+    ).toEqual(['123456789012.dkr.ecr.ap-northeast-2.amazonaws.com']);
     expect(second.ok).toBe(true);
-    expect(second.result?.totals).toEqual({ created: 0, updated: 0, refreshed: 0, deleted: 0, unchanged: 2, skipped: 0, conflict: 0, failed: 0 });
+    expect(second.result?.totals).toEqual({
+      created: 0,
+      updated: 0,
+      refreshed: 0,
+      deleted: 0,
+      unchanged: 2,
+      skipped: 0,
+      conflict: 0,
+      failed: 0,
+    });
     expect(second.result?.tokenCalls).toBe(0);
   });
 
@@ -68,18 +93,38 @@ describe('handler (the esbuild bundle, invoked as the Lambda runtime would)', ()
   });
 
   it.each([
-    { name: 'a wrong type', event: { dryRun: 'yes' }, message: 'invalid payload: dryRun: must be true or false; expected {"dryRun"?: boolean, "secrets"?: [names], "clusters"?: [names]}' },
-    { name: 'an unknown key', event: { dryrun: true }, message: 'invalid payload: (root): Unrecognized key: "dryrun"; expected {"dryRun"?: boolean, "secrets"?: [names], "clusters"?: [names]}' },
-  ])('fails the invocation for a payload with $name, naming the field', async ({ event, message }) => {
-    // Arrange
-    const { environment } = await setUp('handler-payload', ORIGINAL_EXAMPLE('handler-payload-apps'));
+    {
+      name: 'a wrong type',
+      event: { dryRun: 'yes' },
+      message:
+        'invalid payload: dryRun: must be true or false; expected {"dryRun"?: boolean, "secrets"?: [names], "clusters"?: [names]}',
+    },
+    {
+      name: 'an unknown key',
+      event: { dryrun: true },
+      message:
+        'invalid payload: (root): Unrecognized key: "dryrun"; expected {"dryRun"?: boolean, "secrets"?: [names], "clusters"?: [names]}',
+    },
+  ])(
+    'fails the invocation for a payload with $name, naming the field',
+    async ({ event, message }) => {
+      // Arrange
+      const { environment } = await setUp(
+        'handler-payload',
+        ORIGINAL_EXAMPLE('handler-payload-apps'),
+      );
 
-    // Act
-    const result = await invokeBundle(event, environment);
+      // Act
+      const result = await invokeBundle(event, environment);
 
-    // Assert
-    expect([result.ok, result.errorType, result.errorMessage]).toEqual([false, 'ConfigError', message]);
-  });
+      // Assert
+      expect([result.ok, result.errorType, result.errorMessage]).toEqual([
+        false,
+        'ConfigError',
+        message,
+      ]);
+    },
+  );
 
   it('fails the invocation after all work when an entry fails, with a summary naming it', async () => {
     // Arrange: one entry in a namespace the cluster does not have
@@ -124,9 +169,14 @@ describe('logs', () => {
 
     // Act
     const first = await invokeBundle({}, environment);
-    await h.core.patchNamespacedSecret({ name: 'docker-canary', namespace: h.ns('apps'), body: [
-      { op: 'replace', path: '/metadata/annotations', value: { touched: 'yes' } },
-    ] }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch));
+    await h.core.patchNamespacedSecret(
+      {
+        name: 'docker-canary',
+        namespace: h.ns('apps'),
+        body: [{ op: 'replace', path: '/metadata/annotations', value: { touched: 'yes' } }],
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+    );
     const second = await invokeBundle({ dryRun: false }, environment);
 
     // Assert
@@ -149,9 +199,13 @@ describe('logs', () => {
       env.kube.syncToken,
       env.kube.adminToken,
     ];
-    const lines = [first, second].flatMap((i) => `${i.stdout}\n${i.stderr}`.split('\n')).filter(Boolean);
+    const lines = [first, second]
+      .flatMap((i) => `${i.stdout}\n${i.stderr}`.split('\n'))
+      .filter(Boolean);
     expect(lines.length).toBeGreaterThan(10);
-    const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { service?: string; level?: string });
+    const json = lines
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { service?: string; level?: string });
     expect(lines.filter((l) => !l.startsWith('{'))).toEqual([]);
     expect(new Set(json.map((l) => l.service))).toEqual(new Set(['prs-manager']));
     for (const text of [...lines, JSON.stringify(first.result), JSON.stringify(second.result)]) {

@@ -4,7 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type * as k8s from '@kubernetes/client-node';
 import type { RunReport } from '../../lambda/sync/report.ts';
 import { awsClientConfig, type EnvironmentState } from '../env/test-env.ts';
@@ -25,13 +29,17 @@ export interface Invocation {
 /** Registers the local API server in moto's EKS under the name its token webhook accepts. */
 export async function registerEksCluster(env: EnvironmentState): Promise<void> {
   const eks = new EKSClient(awsClientConfig(env));
-  await eks.send(new CreateClusterCommand({
-    name: env.kube.eks.clusterName,
-    roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
-    resourcesVpcConfig: { subnetIds: [] },
-  })).catch((error: Error) => {
-    if (error.name !== 'ResourceInUseException') throw error;
-  });
+  await eks
+    .send(
+      new CreateClusterCommand({
+        name: env.kube.eks.clusterName,
+        roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
+        resourcesVpcConfig: { subnetIds: [] },
+      }),
+    )
+    .catch((error: Error) => {
+      if (error.name !== 'ResourceInUseException') throw error;
+    });
 }
 
 /** Puts a secret string in moto's Secrets Manager, creating or updating it. */
@@ -50,11 +58,16 @@ export async function putSecret(env: EnvironmentState, name: string, value: stri
  * local cluster reached through a kubeconfig kept in moto, or (`{eks: true}`) as the EKS
  * cluster moto describes, signing in with the function's own identity.
  */
-export function functionEnvironment(env: EnvironmentState, configSecretId: string,
-  cluster: string | { eks: true }, extra: Record<string, string> = {}): Record<string, string> {
-  const clusters = typeof cluster === 'string'
-    ? [{ name: 'local', kubeconfigSecretId: cluster, chartNamespace: 'handler-tests-no-chart' }]
-    : [{ name: env.kube.eks.clusterName, region: env.kube.eks.region }];
+export function functionEnvironment(
+  env: EnvironmentState,
+  configSecretId: string,
+  cluster: string | { eks: true },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const clusters =
+    typeof cluster === 'string'
+      ? [{ name: 'local', kubeconfigSecretId: cluster, chartNamespace: 'handler-tests-no-chart' }]
+      : [{ name: env.kube.eks.clusterName, region: env.kube.eks.region }];
   return {
     PATH: process.env.PATH ?? '',
     AWS_ENDPOINT_URL: env.aws.endpoint,
@@ -69,15 +82,25 @@ export function functionEnvironment(env: EnvironmentState, configSecretId: strin
 }
 
 /** Runs dist/handler.mjs in a fresh Node process, as the Lambda runtime would. */
-export async function invokeBundle(event: unknown, environment: Record<string, string>): Promise<Invocation> {
+export async function invokeBundle(
+  event: unknown,
+  environment: Record<string, string>,
+): Promise<Invocation> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'prs-invoke-'));
   const file = path.join(dir, 'result.json');
   try {
-    const { stdout, stderr } = await run(process.execPath, ['test/env/invoke-bundle.ts', JSON.stringify(event), file], {
-      env: environment,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const outcome = JSON.parse(await readFile(file, 'utf8')) as Omit<Invocation, 'stdout' | 'stderr'>;
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['test/env/invoke-bundle.ts', JSON.stringify(event), file],
+      {
+        env: environment,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const outcome = JSON.parse(await readFile(file, 'utf8')) as Omit<
+      Invocation,
+      'stdout' | 'stderr'
+    >;
 
     return { ...outcome, stdout, stderr };
   } finally {

@@ -66,7 +66,10 @@ function expand(value: unknown): unknown {
 
 function repeat(item: unknown): unknown[] | undefined {
   if (typeof item !== 'object' || item === null || !('$repeat' in item)) return undefined;
-  const { $repeat: r, template } = item as { $repeat: { from: number; to: number; pad: number }; template: unknown };
+  const { $repeat: r, template } = item as {
+    $repeat: { from: number; to: number; pad: number };
+    template: unknown;
+  };
   const out: unknown[] = [];
   for (let n = r.from; n <= r.to; n += 1) {
     const text = JSON.stringify(template).replaceAll('{n}', String(n).padStart(r.pad, '0'));

@@ -4,7 +4,10 @@ import type { EksOptions } from '../../lambda/clusters/eks.ts';
 import { awsClientConfig, type EnvironmentState } from '../env/test-env.ts';
 
 /** The function's own credentials in tests: moto's test keys (the token webhook maps them). */
-export function staticKeys(env: EnvironmentState): { accessKeyId: string; secretAccessKey: string } {
+export function staticKeys(env: EnvironmentState): {
+  accessKeyId: string;
+  secretAccessKey: string;
+} {
   return { accessKeyId: env.aws.accessKeyId, secretAccessKey: env.aws.secretAccessKey };
 }
 
@@ -21,15 +24,23 @@ export function eksOptions(env: EnvironmentState, now: () => Date = () => new Da
 }
 
 /** Creates an EKS cluster in moto (its endpoint and CA are the local API server's). */
-export async function createEksCluster(env: EnvironmentState, name: string,
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = staticKeys(env)):
-  Promise<void> {
+export async function createEksCluster(
+  env: EnvironmentState,
+  name: string,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = staticKeys(
+    env,
+  ),
+): Promise<void> {
   const eks = new EKSClient({ ...awsClientConfig(env), credentials });
-  await eks.send(new CreateClusterCommand({
-    name,
-    roleArn: 'arn:aws:iam::123456789012:role/eks',
-    resourcesVpcConfig: { subnetIds: [] },
-  })).catch((e: Error) => {
-    if (e.name !== 'ResourceInUseException') throw e;
-  });
+  await eks
+    .send(
+      new CreateClusterCommand({
+        name,
+        roleArn: 'arn:aws:iam::123456789012:role/eks',
+        resourcesVpcConfig: { subnetIds: [] },
+      }),
+    )
+    .catch((e: Error) => {
+      if (e.name !== 'ResourceInUseException') throw e;
+    });
 }

@@ -11,7 +11,12 @@ import {
 import type { Log, LogFields } from '../../lambda/logger.ts';
 import { AwsTokenMinter, SkewClock } from '../../lambda/registries/aws-token-minter.ts';
 import type { TokenMinter } from '../../lambda/registries/token-minter.ts';
-import { sync, type ClusterTarget, type EngineSettings, type SyncRequest } from '../../lambda/sync/engine.ts';
+import {
+  sync,
+  type ClusterTarget,
+  type EngineSettings,
+  type SyncRequest,
+} from '../../lambda/sync/engine.ts';
 import { EXPIRES_ANNOTATION, MINTED_ANNOTATION, OWNER_LABEL } from '../../lambda/sync/model.ts';
 import type { RunReport } from '../../lambda/sync/report.ts';
 import { runOnce } from '../../lambda/sync/run.ts';
@@ -92,7 +97,9 @@ export class Harness {
 
   /** `team-a` -> `<prefix>-team-a`; built-in namespaces stay as they are. */
   ns(name: string): string {
-    return name === '*' || name === 'default' || name.startsWith('kube-') ? name : `${this.prefix}-${name}`;
+    return name === '*' || name === 'default' || name.startsWith('kube-')
+      ? name
+      : `${this.prefix}-${name}`;
   }
 
   advance(ms: number): void {
@@ -112,8 +119,10 @@ export class Harness {
   mapConfig(entries: unknown[]): unknown[] {
     return entries.map((raw) => {
       const entry = { ...(raw as Record<string, unknown>) };
-      if (typeof entry.kubernetes_namespace === 'string') entry.kubernetes_namespace = this.ns(entry.kubernetes_namespace);
-      if (Array.isArray(entry.namespaces)) entry.namespaces = entry.namespaces.map((n) => this.ns(String(n)));
+      if (typeof entry.kubernetes_namespace === 'string')
+        entry.kubernetes_namespace = this.ns(entry.kubernetes_namespace);
+      if (Array.isArray(entry.namespaces))
+        entry.namespaces = entry.namespaces.map((n) => this.ns(String(n)));
 
       return entry;
     });
@@ -121,16 +130,26 @@ export class Harness {
 
   /** Creates the manifests of a case's clusterState, placeholders resolved. */
   async apply(manifests: readonly Manifest[]): Promise<void> {
-    for (const m of manifests.filter((x) => x.kind === 'Namespace')) await this.createNamespace(m.metadata.name);
+    for (const m of manifests.filter((x) => x.kind === 'Namespace'))
+      await this.createNamespace(m.metadata.name);
     for (const m of manifests.filter((x) => x.kind !== 'Namespace')) {
       const namespace = this.ns(m.metadata.namespace ?? 'default');
       const resolved = this.resolve(m);
       if (m.kind === 'Secret') {
-        await this.core.createNamespacedSecret({ namespace, body: resolved as unknown as k8s.V1Secret });
+        await this.core.createNamespacedSecret({
+          namespace,
+          body: resolved as unknown as k8s.V1Secret,
+        });
       } else if (m.kind === 'Role') {
-        await this.rbac.createNamespacedRole({ namespace, body: resolved as unknown as k8s.V1Role });
+        await this.rbac.createNamespacedRole({
+          namespace,
+          body: resolved as unknown as k8s.V1Role,
+        });
       } else if (m.kind === 'RoleBinding') {
-        await this.rbac.createNamespacedRoleBinding({ namespace, body: resolved as unknown as k8s.V1RoleBinding });
+        await this.rbac.createNamespacedRoleBinding({
+          namespace,
+          body: resolved as unknown as k8s.V1RoleBinding,
+        });
       } else {
         throw new Error(`cannot create ${m.kind}`);
       }
@@ -138,9 +157,11 @@ export class Harness {
   }
 
   async createNamespace(name: string): Promise<void> {
-    await this.core.createNamespace({ body: { metadata: { name: this.ns(name) } } }).catch((e: unknown) => {
-      if (!(e instanceof k8s.ApiException && e.code === 409)) throw e;
-    });
+    await this.core
+      .createNamespace({ body: { metadata: { name: this.ns(name) } } })
+      .catch((e: unknown) => {
+        if (!(e instanceof k8s.ApiException && e.code === 409)) throw e;
+      });
   }
 
   resolve(m: Manifest): Record<string, unknown> {
@@ -173,14 +194,18 @@ export class Harness {
     const secret = await this.readSecret(namespace, name);
     const value = secret?.data?.['.dockerconfigjson'];
 
-    return value === undefined ? undefined : JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+    return value === undefined
+      ? undefined
+      : JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
   }
 
   /** Stores the configuration in moto's Secrets Manager and returns it as a source. */
   async storeConfig(config: unknown[] | string): Promise<ConfigSource> {
     const client = new SecretsManagerClient(awsClientConfig(this.env));
-    const name = `${this.prefix}-config-${(this.#configs += 1)}`;
-    const text = typeof config === 'string' ? config : JSON.stringify({ secrets: this.mapConfig(config) });
+    this.#configs += 1;
+    const name = `${this.prefix}-config-${this.#configs}`;
+    const text =
+      typeof config === 'string' ? config : JSON.stringify({ secrets: this.mapConfig(config) });
     await client.send(new CreateSecretCommand({ Name: name, SecretString: text }));
 
     return secretsManagerSource(client, name);
@@ -194,29 +219,38 @@ export class Harness {
     const counters = newCounters();
     const log = recordingLog(logs);
     const kc = options.kubeConfig ?? syncKubeConfig(this.env);
-    const store = await createKubernetesStore(kc, {
-      requestTimeoutMs: options.requestTimeoutMs ?? 10000,
-      pageSize: 500,
-      maxSockets: 8,
-      userAgent: 'prs-manager-test',
-      onRequest: (r) => requests.push(r),
-    }, counters);
+    const store = await createKubernetesStore(
+      kc,
+      {
+        requestTimeoutMs: options.requestTimeoutMs ?? 10000,
+        pageSize: 500,
+        maxSockets: 8,
+        userAgent: 'prs-manager-test',
+        onRequest: (r) => requests.push(r),
+      },
+      counters,
+    );
     // The minter's clock is the test clock, so mint times and credential
     // lifetimes are judged on it.
     const skew = options.skew ?? new SkewClock(() => this.now.getTime());
-    const minter = options.minter ?? new AwsTokenMinter({
-      ...(options.ecr ? {} : { endpoint: this.env.aws.endpoint }),
-      maxAttempts: 3,
-      baseDelayMs: 1,
-      random: options.random ?? (() => 0.5),
-      clock: skew,
-      log,
-      ...(options.ecr ? { requestHandler: options.ecr.handler } : {}),
-    });
+    const minter =
+      options.minter ??
+      new AwsTokenMinter({
+        ...(options.ecr ? {} : { endpoint: this.env.aws.endpoint }),
+        maxAttempts: 3,
+        baseDelayMs: 1,
+        random: options.random ?? (() => 0.5),
+        clock: skew,
+        log,
+        ...(options.ecr ? { requestHandler: options.ecr.handler } : {}),
+      });
     const deps = {
       minter,
       log,
-      metrics: { count: (name: string, dimensions: Readonly<Record<string, string>>) => metrics.push({ name, dimensions }) },
+      metrics: {
+        count: (name: string, dimensions: Readonly<Record<string, string>>) =>
+          metrics.push({ name, dimensions }),
+      },
       now: () => skew.now(),
       settings: {
         owner: this.owner,
@@ -228,7 +262,7 @@ export class Harness {
         ...options.settings,
       },
     };
-    const source = options.source ?? await this.storeConfig(options.config);
+    const source = options.source ?? (await this.storeConfig(options.config));
     // Each test's own chart namespace, absent unless the test installs one: another suite's
     // chart in the shared control plane must not narrow this test's grant.
     const cluster = {
@@ -255,22 +289,41 @@ export class Harness {
   }
 
   /** The engine on an already parsed configuration (no Secrets Manager read). */
-  async runParsed(entries: unknown[], options: Omit<RunOptions, 'config'> = {}): Promise<RunReport> {
+  async runParsed(
+    entries: unknown[],
+    options: Omit<RunOptions, 'config'> = {},
+  ): Promise<RunReport> {
     const parsed = parseConfig(JSON.stringify({ secrets: this.mapConfig(entries) }), 'test');
     const kc = options.kubeConfig ?? syncKubeConfig(this.env);
     const store = await createKubernetesStore(kc, {
-      requestTimeoutMs: 10000, pageSize: 500, maxSockets: 8, userAgent: 'prs-manager-test',
+      requestTimeoutMs: 10000,
+      pageSize: 500,
+      maxSockets: 8,
+      userAgent: 'prs-manager-test',
     });
     const minter = options.minter;
     if (!minter) throw new Error('runParsed needs a minter');
 
-    return sync(parsed, 'test', [{ name: 'local', connect: async () => store }], {
-      minter,
-      log: recordingLog([]),
-      now: () => this.now,
-      settings: { owner: this.owner, refreshMargin: 0.5, concurrency: 8, writesPerSecond: 1000,
-        clusterConcurrency: 1, conflictRetries: 3, ...options.settings },
-    }, options.request ?? { dryRun: false });
+    return sync(
+      parsed,
+      'test',
+      [{ name: 'local', connect: async () => store }],
+      {
+        minter,
+        log: recordingLog([]),
+        now: () => this.now,
+        settings: {
+          owner: this.owner,
+          refreshMargin: 0.5,
+          concurrency: 8,
+          writesPerSecond: 1000,
+          clusterConcurrency: 1,
+          conflictRetries: 3,
+          ...options.settings,
+        },
+      },
+      options.request ?? { dryRun: false },
+    );
   }
 
   /** A kubeconfig for another token-file identity of the environment. */
@@ -304,20 +357,30 @@ export async function grantSyncCluster(env: EnvironmentState): Promise<void> {
   const ignoreExists = (e: unknown) => {
     if (!(e instanceof k8s.ApiException && e.code === 409)) throw e;
   };
-  await rbac.createClusterRole({
-    body: {
-      metadata: { name },
-      rules: [
-        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
-        { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
-      ],
-    },
-  }).catch(ignoreExists);
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: env.kube.syncGroup }],
-    },
-  }).catch(ignoreExists);
+  await rbac
+    .createClusterRole({
+      body: {
+        metadata: { name },
+        rules: [
+          {
+            apiGroups: [''],
+            resources: ['secrets'],
+            verbs: ['get', 'list', 'create', 'update', 'delete'],
+          },
+          { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
+        ],
+      },
+    })
+    .catch(ignoreExists);
+  await rbac
+    .createClusterRoleBinding({
+      body: {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+        subjects: [
+          { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: env.kube.syncGroup },
+        ],
+      },
+    })
+    .catch(ignoreExists);
 }

@@ -34,7 +34,8 @@ interface Location {
 }
 
 function normaliseKey(key: string): Location | undefined {
-  const withScheme = key.startsWith('https://') || key.startsWith('http://') ? key : `https://${key}`;
+  const withScheme =
+    key.startsWith('https://') || key.startsWith('http://') ? key : `https://${key}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -50,8 +51,10 @@ function normaliseKey(key: string): Location | undefined {
 function imageLocation(image: string): Location {
   const name = image.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
   const first = name.split('/')[0] ?? '';
-  const hasRegistry = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (!hasRegistry) return { host: 'docker.io', path: `/${name.includes('/') ? name : `library/${name}`}` };
+  const hasRegistry =
+    name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasRegistry)
+    return { host: 'docker.io', path: `/${name.includes('/') ? name : `library/${name}`}` };
 
   return { host: first, path: name.slice(first.length) };
 }
@@ -69,11 +72,15 @@ function matches(key: Location, target: Location): boolean {
 }
 
 function isDockerHub(image: string): boolean {
-  return imageLocation(image).host === 'docker.io' || imageLocation(image).host === 'index.docker.io';
+  return (
+    imageLocation(image).host === 'docker.io' || imageLocation(image).host === 'index.docker.io'
+  );
 }
 
 function hubFallback(auths: Record<string, Entry>): { entry: Entry } | undefined {
-  const entry = Object.entries(auths).find(([key]) => normaliseKey(key)?.host === 'index.docker.io');
+  const entry = Object.entries(auths).find(
+    ([key]) => normaliseKey(key)?.host === 'index.docker.io',
+  );
 
   return entry ? { entry: entry[1] } : undefined;
 }
@@ -88,5 +95,7 @@ function credentials(entry: Entry): Resolved | undefined {
   const text = Buffer.from(entry.auth, 'base64').toString('utf8');
   const colon = text.indexOf(':');
 
-  return colon < 0 ? undefined : { username: text.slice(0, colon), password: text.slice(colon + 1) };
+  return colon < 0
+    ? undefined
+    : { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }

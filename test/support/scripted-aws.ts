@@ -24,15 +24,20 @@ export interface SeenCall {
 export type ScriptedAnswer =
   | { readonly ok: unknown; readonly headers?: Record<string, string> }
   | { readonly xml: string }
-  | { readonly error: { code: string; message: string }; readonly status?: number;
-    readonly headers?: Record<string, string> };
+  | {
+      readonly error: { code: string; message: string };
+      readonly status?: number;
+      readonly headers?: Record<string, string>;
+    };
 
 export interface ScriptedAws {
   readonly handler: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
   readonly calls: SeenCall[];
 }
 
-export function scriptedAws(answer: (call: SeenCall, index: number) => ScriptedAnswer): ScriptedAws {
+export function scriptedAws(
+  answer: (call: SeenCall, index: number) => ScriptedAnswer,
+): ScriptedAws {
   const calls: SeenCall[] = [];
   const handler: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions> = {
     handle: async (request: HttpRequest) => {
@@ -50,8 +55,8 @@ function seen(request: HttpRequest): SeenCall {
   const body = typeof request.body === 'string' ? request.body : '';
   const form = (request.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
   const target = form
-    ? new URLSearchParams(body).get('Action') ?? ''
-    : request.headers['x-amz-target'] ?? '';
+    ? (new URLSearchParams(body).get('Action') ?? '')
+    : (request.headers['x-amz-target'] ?? '');
   const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(request.headers.authorization ?? '');
   const date = request.headers['x-amz-date'] ?? '';
   const iso = date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
@@ -62,7 +67,7 @@ function seen(request: HttpRequest): SeenCall {
     signedAt: new Date(iso),
     input: form
       ? Object.fromEntries(new URLSearchParams(body))
-      : JSON.parse(body || '{}') as Record<string, unknown>,
+      : (JSON.parse(body || '{}') as Record<string, unknown>),
     hostname: request.hostname,
   };
 }
@@ -75,9 +80,10 @@ function toResponse(answer: ScriptedAnswer): HttpResponse {
       body: Readable.from([Buffer.from(answer.xml)]),
     });
   }
-  const json = 'ok' in answer
-    ? JSON.stringify(answer.ok)
-    : JSON.stringify({ __type: answer.error.code, message: answer.error.message });
+  const json =
+    'ok' in answer
+      ? JSON.stringify(answer.ok)
+      : JSON.stringify({ __type: answer.error.code, message: answer.error.message });
 
   return new HttpResponse({
     statusCode: 'ok' in answer ? 200 : (answer.status ?? 400),
@@ -87,10 +93,16 @@ function toResponse(answer: ScriptedAnswer): HttpResponse {
 }
 
 /** A GetAuthorizationToken success, as ECR serialises it (expiresAt in epoch seconds). */
-export function ecrTokenAnswer(authorizationToken: string, proxyEndpoint: string, expiresAt: Date): ScriptedAnswer {
+export function ecrTokenAnswer(
+  authorizationToken: string,
+  proxyEndpoint: string,
+  expiresAt: Date,
+): ScriptedAnswer {
   return {
     ok: {
-      authorizationData: [{ authorizationToken, proxyEndpoint, expiresAt: expiresAt.getTime() / 1000 }],
+      authorizationData: [
+        { authorizationToken, proxyEndpoint, expiresAt: expiresAt.getTime() / 1000 },
+      ],
     },
   };
 }
@@ -119,10 +131,17 @@ export function ecrFromCase(state: readonly CaseEcrState[], now: () => Date): Sc
     const index = used.get(call.region) ?? 0;
     used.set(call.region, index + 1);
     const answer = responses[Math.min(index, responses.length - 1)];
-    if (!answer) return { error: { code: 'UnrecognizedClientException', message: `no script for ${call.region}` } };
+    if (!answer)
+      return {
+        error: { code: 'UnrecognizedClientException', message: `no script for ${call.region}` },
+      };
     if ('error' in answer) return { error: answer.error };
 
-    return ecrTokenAnswer(answer.authorizationToken, answer.proxyEndpoint, caseTime(answer.expiresAt, now()));
+    return ecrTokenAnswer(
+      answer.authorizationToken,
+      answer.proxyEndpoint,
+      caseTime(answer.expiresAt, now()),
+    );
   });
 }
 

@@ -51,17 +51,45 @@ describe('sync', () => {
   it('keeps writes in flight within the concurrency setting and spaced by the rate limit', async () => {
     // Arrange
     const namespaces = Array.from({ length: 30 }, (_, i) => `tenant-${i}`);
-    const config = parseConfig(JSON.stringify({ secrets: [{ name: 'regcred', namespaces, type: 'DOCKER',
-      credential: { docker_registry: 'registry.example.com', docker_user: 'u', docker_password: 'p' } }] }), 'test');
+    const config = parseConfig(
+      JSON.stringify({
+        secrets: [
+          {
+            name: 'regcred',
+            namespaces,
+            type: 'DOCKER',
+            credential: {
+              docker_registry: 'registry.example.com',
+              docker_user: 'u',
+              docker_password: 'p',
+            },
+          },
+        ],
+      }),
+      'test',
+    );
     const store = new MeasuringStore();
 
     // Act
-    const report = await sync(config, 'test', [{ name: 'c', connect: async () => store }], {
-      minter: { mint: () => Promise.reject(new Error('no ECR here')) },
-      log: recordingLog([]),
-      now: () => new Date(),
-      settings: { owner: 'o', refreshMargin: 0.5, concurrency: 4, writesPerSecond: 100, clusterConcurrency: 1, conflictRetries: 3 },
-    }, { dryRun: false });
+    const report = await sync(
+      config,
+      'test',
+      [{ name: 'c', connect: async () => store }],
+      {
+        minter: { mint: () => Promise.reject(new Error('no ECR here')) },
+        log: recordingLog([]),
+        now: () => new Date(),
+        settings: {
+          owner: 'o',
+          refreshMargin: 0.5,
+          concurrency: 4,
+          writesPerSecond: 100,
+          clusterConcurrency: 1,
+          conflictRetries: 3,
+        },
+      },
+      { dryRun: false },
+    );
 
     // Assert
     expect(report.totals.created).toBe(30);

@@ -9,9 +9,23 @@ import { ecrFromCase, type CaseEcrState } from '../../support/scripted-aws.ts';
 import { loadTestEnvironment } from '../../env/test-env.ts';
 
 const ECR_PLACEHOLDER = {
-  auths: { '123456789012.dkr.ecr.us-east-1.amazonaws.com': { username: 'AWS', password: 'ecr-token-placeholder', auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==' } },
+  auths: {
+    '123456789012.dkr.ecr.us-east-1.amazonaws.com': {
+      username: 'AWS',
+      password: 'ecr-token-placeholder',
+      auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+    },
+  },
 };
-const REGCRED = { auths: { 'registry.example.com': { username: 'exampleuser', password: 'examplepass', auth: 'ZXhhbXBsZXVzZXI6ZXhhbXBsZXBhc3M=' } } };
+const REGCRED = {
+  auths: {
+    'registry.example.com': {
+      username: 'exampleuser',
+      password: 'examplepass',
+      auth: 'ZXhhbXBsZXVzZXI6ZXhhbXBsZXBhc3M=',
+    },
+  },
+};
 
 function ecrOf(c: Case, h: Harness) {
   return ecrFromCase((c.awsState.GetAuthorizationToken ?? []) as CaseEcrState[], () => h.now);
@@ -35,7 +49,11 @@ describe('C-10 Invalid Secret names are rejected entry by entry during config va
 
     // Assert
     for (const name of invalid) {
-      expect(result.requests.filter((r) => r.url.includes(encodeURIComponent(name)) || r.body?.includes(name))).toEqual([]);
+      expect(
+        result.requests.filter(
+          (r) => r.url.includes(encodeURIComponent(name)) || r.body?.includes(name),
+        ),
+      ).toEqual([]);
     }
     expect(ecr.calls.map((call) => call.region)).toEqual(['us-east-1']);
     expect(await h.readSecret('team-a', 'myprivaterepo')).toBeUndefined();
@@ -48,7 +66,14 @@ describe('C-10 Invalid Secret names are rejected entry by entry during config va
 
 describe('C-16 A failing entry does not stop the other entries', () => {
   const c = getCase('C-16');
-  const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+  const orders = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+  ];
 
   it.each(orders.map((order) => ({ order: order.join(','), indexes: order })))(
     'writes the two good entries and reports AccessDeniedException for ecr-pull, entries in order $order',
@@ -66,10 +91,14 @@ describe('C-16 A failing entry does not stop the other entries', () => {
       expect(await h.dockerConfig('team-a', 'regcred')).toStrictEqual(REGCRED);
       expect(await h.dockerConfig('team-a', 'ecr-ok')).toStrictEqual(ECR_PLACEHOLDER);
       expect(await h.readSecret('team-a', 'ecr-pull')).toStrictEqual(before);
-      const writes = result.requests.filter((r) => r.verb !== 'GET' && r.url.includes('/secrets/ecr-pull'));
+      const writes = result.requests.filter(
+        (r) => r.verb !== 'GET' && r.url.includes('/secrets/ecr-pull'),
+      );
       expect(writes).toEqual([]);
       const failed = result.report.clusters[0]?.rows.filter((r) => r.action === 'failed');
-      expect(failed?.map((r) => [r.secret, r.errorCode])).toEqual([['ecr-pull', 'AccessDeniedException']]);
+      expect(failed?.map((r) => [r.secret, r.errorCode])).toEqual([
+        ['ecr-pull', 'AccessDeniedException'],
+      ]);
       expect(result.report.status).toBe('partial');
       expect(result.report.totals.created).toBe(2);
     },
@@ -92,11 +121,23 @@ describe('C-17 Missing Kubernetes permissions are reported precisely, with no cr
     expect(await h.dockerConfig('team-a', 'regcred-a')).toStrictEqual(REGCRED);
     const rows = result.report.clusters[0]?.rows ?? [];
     expect(rows.map((r) => [r.secret, r.namespace, r.action, r.reason])).toEqual([
-      ['regcred-all', '*', 'failed', 'forbidden: list namespaces at cluster scope (HTTP 403 Forbidden); grant this verb'],
-      ['regcred-b', h.ns('team-b'), 'failed', `forbidden: list secrets in namespace ${h.ns('team-b')} (HTTP 403 Forbidden); grant this verb`],
+      [
+        'regcred-all',
+        '*',
+        'failed',
+        'forbidden: list namespaces at cluster scope (HTTP 403 Forbidden); grant this verb',
+      ],
+      [
+        'regcred-b',
+        h.ns('team-b'),
+        'failed',
+        `forbidden: list secrets in namespace ${h.ns('team-b')} (HTTP 403 Forbidden); grant this verb`,
+      ],
       ['regcred-a', h.ns('team-a'), 'created', 'missing'],
     ]);
-    const namespaceLists = result.requests.filter((r) => new URL(r.url).pathname === '/api/v1/namespaces');
+    const namespaceLists = result.requests.filter(
+      (r) => new URL(r.url).pathname === '/api/v1/namespaces',
+    );
     expect(namespaceLists).toHaveLength(1);
     expect(result.report.status).toBe('partial');
   });
@@ -109,7 +150,9 @@ describe('C-17 Missing Kubernetes permissions are reported precisely, with no cr
     const h = new Harness('c17-silent');
     const kc = new k8s.KubeConfig();
     kc.loadFromOptions({
-      clusters: [{ name: 'silent', server: `https://127.0.0.1:${port}`, caData: h.env.kube.caData }],
+      clusters: [
+        { name: 'silent', server: `https://127.0.0.1:${port}`, caData: h.env.kube.caData },
+      ],
       users: [{ name: 'u', token: 'not-a-real-token' }],
       contexts: [{ name: 'silent', cluster: 'silent', user: 'u' }],
       currentContext: 'silent',
@@ -120,9 +163,14 @@ describe('C-17 Missing Kubernetes permissions are reported precisely, with no cr
     silent.close();
 
     // Assert
-    expect(result.report.clusters).toEqual([{
-      cluster: 'local', status: 'failed', error: 'API server unreachable: Timeout (no answer to get configmaps)', rows: [],
-    }]);
+    expect(result.report.clusters).toEqual([
+      {
+        cluster: 'local',
+        status: 'failed',
+        error: 'API server unreachable: Timeout (no answer to get configmaps)',
+        rows: [],
+      },
+    ]);
     expect(result.report.status).toBe('failed');
   });
 });
@@ -141,26 +189,39 @@ describe('C-19 Kubernetes client calls have the right shape', () => {
 
     // Assert
     const put = result.requests.filter((r) => r.verb === 'PUT');
-    expect(put.map((r) => new URL(r.url).pathname)).toEqual([`/api/v1/namespaces/${h.ns('team-a')}/secrets/ecr-pull`]);
+    expect(put.map((r) => new URL(r.url).pathname)).toEqual([
+      `/api/v1/namespaces/${h.ns('team-a')}/secrets/ecr-pull`,
+    ]);
     expect(put[0]?.contentType).toBe('application/json');
-    expect((JSON.parse(put[0]?.body ?? '{}') as k8s.V1Secret).metadata?.resourceVersion).toBe(live?.metadata?.resourceVersion);
+    expect((JSON.parse(put[0]?.body ?? '{}') as k8s.V1Secret).metadata?.resourceVersion).toBe(
+      live?.metadata?.resourceVersion,
+    );
     const post = result.requests.filter((r) => r.verb === 'POST');
-    expect(post.map((r) => new URL(r.url).pathname)).toEqual([`/api/v1/namespaces/${h.ns('team-b')}/secrets`]);
+    expect(post.map((r) => new URL(r.url).pathname)).toEqual([
+      `/api/v1/namespaces/${h.ns('team-b')}/secrets`,
+    ]);
     const created = JSON.parse(post[0]?.body ?? '{}') as k8s.V1Secret;
-    expect([created.metadata?.name, created.metadata?.namespace]).toEqual(['ecr-pull', h.ns('team-b')]);
+    expect([created.metadata?.name, created.metadata?.namespace]).toEqual([
+      'ecr-pull',
+      h.ns('team-b'),
+    ]);
     expect(result.requests.filter((r) => r.verb === 'PATCH')).toEqual([]);
-    for (const ns of ['team-a', 'team-b']) expect(await h.dockerConfig(ns, 'ecr-pull')).toStrictEqual(ECR_PLACEHOLDER);
+    for (const ns of ['team-a', 'team-b'])
+      expect(await h.dockerConfig(ns, 'ecr-pull')).toStrictEqual(ECR_PLACEHOLDER);
     const after = await h.readSecret('team-a', 'ecr-pull');
     expect(after?.metadata?.uid).toBe(live?.metadata?.uid);
     expect(after?.metadata?.labels?.[OWNER_LABEL]).toBe(h.owner);
   });
 
   it('pins @kubernetes/client-node exactly and locks it', () => {
-    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
-    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { version: string }> };
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
+      packages: Record<string, { version: string }>;
+    };
 
     expect(pkg.dependencies['@kubernetes/client-node']).toBe('1.4.0');
     expect(lock.packages['node_modules/@kubernetes/client-node']?.version).toBe('1.4.0');
   });
 });
-

@@ -31,8 +31,15 @@ interface Tick {
 }
 
 /** Runs the project every `step` minutes from `from` to `to` (minutes after start). */
-async function schedule(h: Harness, config: unknown[], ecr: ScriptedAws, step: number, from: number, to: number,
-  warm: boolean): Promise<Tick[]> {
+async function schedule(
+  h: Harness,
+  config: unknown[],
+  ecr: ScriptedAws,
+  step: number,
+  from: number,
+  to: number,
+  warm: boolean,
+): Promise<Tick[]> {
   const start = h.now.getTime() - from * MIN;
   const minter = warm ? h.warmMinter(ecr) : undefined;
   const ticks: Tick[] = [];
@@ -44,11 +51,14 @@ async function schedule(h: Harness, config: unknown[], ecr: ScriptedAws, step: n
     expect(storedExpiry).toBeGreaterThan(h.now.getTime());
     const calls = ecr.calls.length;
     const result = await h.run({ config, ecr, ...(minter ? { minter } : {}) });
-    const after = await h.dockerConfig('team-a', 'ecr-pull') as { auths: Record<string, { password: string }> };
+    const after = (await h.dockerConfig('team-a', 'ecr-pull')) as {
+      auths: Record<string, { password: string }>;
+    };
     const secret = await h.readSecret('team-a', 'ecr-pull');
     ticks.push({
       minute,
-      mints: ecr.calls.filter((c) => c.operation === 'GetAuthorizationToken').length -
+      mints:
+        ecr.calls.filter((c) => c.operation === 'GetAuthorizationToken').length -
         ecr.calls.slice(0, calls).filter((c) => c.operation === 'GetAuthorizationToken').length,
       writes: result.requests.filter((r) => WRITES.includes(r.verb)).length,
       expiry: Date.parse(secret?.metadata?.annotations?.[EXPIRES_ANNOTATION] ?? ''),
@@ -90,10 +100,18 @@ describe('C-01 ECR token refresh is driven by the stored expiry, not by the run 
 
     // Assert
     expect(await h.dockerConfig('team-a', 'ecr-pull')).toStrictEqual({
-      auths: { '123456789012.dkr.ecr.ap-southeast-2.amazonaws.com': { username: 'AWS', password: 'ecr-token-new-1', auth: 'QVdTOmVjci10b2tlbi1uZXctMQ==' } },
+      auths: {
+        '123456789012.dkr.ecr.ap-southeast-2.amazonaws.com': {
+          username: 'AWS',
+          password: 'ecr-token-new-1',
+          auth: 'QVdTOmVjci10b2tlbi1uZXctMQ==',
+        },
+      },
     });
     const annotations = (await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations ?? {};
-    expect(annotations[EXPIRES_ANNOTATION]).toBe(new Date(start.getTime() + 12 * HOUR).toISOString());
+    expect(annotations[EXPIRES_ANNOTATION]).toBe(
+      new Date(start.getTime() + 12 * HOUR).toISOString(),
+    );
     expect(annotations[MINTED_ANNOTATION]).toBe(start.toISOString());
   });
 
@@ -111,10 +129,19 @@ describe('C-01 ECR token refresh is driven by the stored expiry, not by the run 
     // Assert: a token is replaced when half of its 12 h remain, and at no other run.
     const refreshes = ticks.filter((t) => t.mints > 0).map((t) => t.minute);
     expect(refreshes).toEqual([0, 360, 720, 1080, 1440]);
-    for (const t of ticks) expect([t.mints, t.writes]).toEqual(refreshes.includes(t.minute) ? [1, 1] : [0, 0]);
+    for (const t of ticks)
+      expect([t.mints, t.writes]).toEqual(refreshes.includes(t.minute) ? [1, 1] : [0, 0]);
     const stored = ticks.filter((t) => t.mints > 0);
-    expect(stored.map((t) => t.password)).toEqual(['ecr-token-new-1', 'ecr-token-new-2', 'ecr-token-new-3', 'ecr-token-new-4', 'ecr-token-new-5']);
-    expect(stored.map((t) => (t.expiry - ticks[0]!.expiry) / MIN)).toEqual([0, 360, 720, 1080, 1440]);
+    expect(stored.map((t) => t.password)).toEqual([
+      'ecr-token-new-1',
+      'ecr-token-new-2',
+      'ecr-token-new-3',
+      'ecr-token-new-4',
+      'ecr-token-new-5',
+    ]);
+    expect(stored.map((t) => (t.expiry - ticks[0]!.expiry) / MIN)).toEqual([
+      0, 360, 720, 1080, 1440,
+    ]);
   });
 
   it('reads the expiry back after a restart: no mint at now+5m, later refreshes as without restart', async () => {
@@ -137,9 +164,15 @@ describe('C-02 ECR token refreshed early when minted with short-lived credential
   const role = 'arn:aws-cn:iam::123456789012:role/ecr-pull';
 
   function aws(h: Harness, credentialHours: number): ScriptedAws {
-    return scriptedAws((call) => call.operation === 'AssumeRole'
-      ? assumeRoleAnswer(role, new Date(h.now.getTime() + credentialHours * HOUR))
-      : ecrTokenAnswer('QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==', 'https://123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn', caseTime('call+12h', h.now)));
+    return scriptedAws((call) =>
+      call.operation === 'AssumeRole'
+        ? assumeRoleAnswer(role, new Date(h.now.getTime() + credentialHours * HOUR))
+        : ecrTokenAnswer(
+            'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+            'https://123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn',
+            caseTime('call+12h', h.now),
+          ),
+    );
   }
 
   it('writes the amazonaws.com.cn host and calls cn-north-1 endpoints', async () => {
@@ -154,7 +187,13 @@ describe('C-02 ECR token refreshed early when minted with short-lived credential
     // Assert
     expect(result.report.status).toBe('success');
     expect(await h.dockerConfig('team-a', 'ecr-pull')).toStrictEqual({
-      auths: { '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn': { username: 'AWS', password: 'ecr-token-placeholder', auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==' } },
+      auths: {
+        '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn': {
+          username: 'AWS',
+          password: 'ecr-token-placeholder',
+          auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+        },
+      },
     });
     expect(calls.calls.map((x) => [x.operation, x.region, x.hostname])).toEqual([
       ['AssumeRole', 'cn-north-1', 'sts.cn-north-1.amazonaws.com.cn'],
@@ -166,46 +205,61 @@ describe('C-02 ECR token refreshed early when minted with short-lived credential
   it.each([
     { name: 'valid 1 h', hours: 1 },
     { name: 'valid 12 h', hours: 12 },
-  ])('never keeps a token past its credentials or half its life, with credentials $name', async ({ hours }) => {
-    // Arrange
-    const h = new Harness(`c02-${hours}h`);
-    await h.apply(c.clusterState);
-    const calls = aws(h, hours);
-    const start = h.now.getTime();
-    const minter = h.warmMinter(calls);
+  ])(
+    'never keeps a token past its credentials or half its life, with credentials $name',
+    async ({ hours }) => {
+      // Arrange
+      const h = new Harness(`c02-${hours}h`);
+      await h.apply(c.clusterState);
+      const calls = aws(h, hours);
+      const start = h.now.getTime();
+      const minter = h.warmMinter(calls);
 
-    // Act: every 5 minutes up to now+13h; record what each mint was signed with
-    const mints: { at: number; credentialsExpire: number; assumedJustBefore: boolean }[] = [];
-    let credentialsExpire = 0;
-    for (let minute = 0; minute <= 13 * 60; minute += 5) {
-      h.now = new Date(start + minute * MIN);
-      const stored = Date.parse((await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations?.[EXPIRES_ANNOTATION] ?? '');
-      if (minute > 0) expect(stored).toBeGreaterThan(h.now.getTime());
-      const seen = calls.calls.length;
-      await h.run({ config: c.config, ecr: calls, minter });
-      const fresh = calls.calls.slice(seen);
-      if (fresh.some((x) => x.operation === 'AssumeRole')) credentialsExpire = h.now.getTime() + hours * HOUR;
-      if (fresh.some((x) => x.operation === 'GetAuthorizationToken')) {
-        mints.push({ at: minute, credentialsExpire, assumedJustBefore: fresh[0]?.operation === 'AssumeRole' });
-        const annotations = (await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations ?? {};
-        expect(Date.parse(annotations[EXPIRES_ANNOTATION] ?? '')).toBeLessThanOrEqual(credentialsExpire);
-        expect(annotations[MINTED_ANNOTATION]).toBe(h.now.toISOString());
+      // Act: every 5 minutes up to now+13h; record what each mint was signed with
+      const mints: { at: number; credentialsExpire: number; assumedJustBefore: boolean }[] = [];
+      let credentialsExpire = 0;
+      for (let minute = 0; minute <= 13 * 60; minute += 5) {
+        h.now = new Date(start + minute * MIN);
+        const stored = Date.parse(
+          (await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations?.[EXPIRES_ANNOTATION] ??
+            '',
+        );
+        if (minute > 0) expect(stored).toBeGreaterThan(h.now.getTime());
+        const seen = calls.calls.length;
+        await h.run({ config: c.config, ecr: calls, minter });
+        const fresh = calls.calls.slice(seen);
+        if (fresh.some((x) => x.operation === 'AssumeRole'))
+          credentialsExpire = h.now.getTime() + hours * HOUR;
+        if (fresh.some((x) => x.operation === 'GetAuthorizationToken')) {
+          mints.push({
+            at: minute,
+            credentialsExpire,
+            assumedJustBefore: fresh[0]?.operation === 'AssumeRole',
+          });
+          const annotations =
+            (await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations ?? {};
+          expect(Date.parse(annotations[EXPIRES_ANNOTATION] ?? '')).toBeLessThanOrEqual(
+            credentialsExpire,
+          );
+          expect(annotations[MINTED_ANNOTATION]).toBe(h.now.toISOString());
+        }
       }
-    }
 
-    // Assert
-    if (hours === 1) {
-      expect(mints[1]?.at).toBeLessThanOrEqual(60);
-      expect(mints[1]?.assumedJustBefore).toBe(true);
-    }
-    const gaps = mints.slice(1).map((m, i) => m.at - mints[i]!.at);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(hours === 1 ? 30 : 360);
-  });
+      // Assert
+      if (hours === 1) {
+        expect(mints[1]?.at).toBeLessThanOrEqual(60);
+        expect(mints[1]?.assumedJustBefore).toBe(true);
+      }
+      const gaps = mints.slice(1).map((m, i) => m.at - mints[i]!.at);
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(hours === 1 ? 30 : 360);
+    },
+  );
 });
 
 describe('C-03 A failed or throttled ECR token request keeps the last good Secret', () => {
   const c = getCase('C-03');
-  const OLD = 'eyJhdXRocyI6eyIxMjM0NTY3ODkwMTIuZGtyLmVjci51cy1lYXN0LTEuYW1hem9uYXdzLmNvbSI6eyJ1c2VybmFtZSI6IkFXUyIsInBhc3N3b3JkIjoiZWNyLXRva2VuLW9sZCIsImF1dGgiOiJRVmRUT21WamNpMTBiMnRsYmkxdmJHUT0ifX19';
+  const OLD =
+    'eyJhdXRocyI6eyIxMjM0NTY3ODkwMTIuZGtyLmVjci51cy1lYXN0LTEuYW1hem9uYXdzLmNvbSI6eyJ1c2VybmFtZSI6IkFXUyIsInBhc3N3b3JkIjoiZWNyLXRva2VuLW9sZCIsImF1dGgiOiJRVmRUT21WamNpMTBiMnRsYmkxdmJHUT0ifX19';
 
   it('retries the throttled call with growing waits, then updates the Secret exactly once', async () => {
     // Arrange
@@ -213,13 +267,21 @@ describe('C-03 A failed or throttled ECR token request keeps the last good Secre
     await h.apply(c.clusterState);
     const ecr = ecrFromCase(c.awsState.GetAuthorizationToken as CaseEcrState[], () => h.now);
     const times: number[] = [];
-    const timed = { ...ecr, handler: { handle: (r: Parameters<ScriptedAws['handler']['handle']>[0]) => {
-      times.push(performance.now());
+    const timed = {
+      ...ecr,
+      handler: {
+        handle: (r: Parameters<ScriptedAws['handler']['handle']>[0]) => {
+          times.push(performance.now());
 
-      return ecr.handler.handle(r);
-    } } };
+          return ecr.handler.handle(r);
+        },
+      },
+    };
     const minter = new AwsTokenMinter({
-      maxAttempts: 3, baseDelayMs: 60, random: () => 0.5, clock: new SkewClock(() => h.now.getTime()),
+      maxAttempts: 3,
+      baseDelayMs: 60,
+      random: () => 0.5,
+      clock: new SkewClock(() => h.now.getTime()),
       log: recordingLog([]),
       requestHandler: timed.handler,
     });
@@ -230,9 +292,17 @@ describe('C-03 A failed or throttled ECR token request keeps the last good Secre
     // Assert
     expect(ecr.calls).toHaveLength(3);
     expect(times[2]! - times[1]!).toBeGreaterThan(times[1]! - times[0]!);
-    expect(result.requests.filter((r) => WRITES.includes(r.verb)).map((r) => r.verb)).toEqual(['PUT']);
+    expect(result.requests.filter((r) => WRITES.includes(r.verb)).map((r) => r.verb)).toEqual([
+      'PUT',
+    ]);
     expect(await h.dockerConfig('team-a', 'ecr-pull')).toStrictEqual({
-      auths: { '123456789012.dkr.ecr.us-east-1.amazonaws.com': { username: 'AWS', password: 'ecr-token-placeholder', auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==' } },
+      auths: {
+        '123456789012.dkr.ecr.us-east-1.amazonaws.com': {
+          username: 'AWS',
+          password: 'ecr-token-placeholder',
+          auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+        },
+      },
     });
   });
 
@@ -240,7 +310,9 @@ describe('C-03 A failed or throttled ECR token request keeps the last good Secre
     // Arrange
     const h = new Harness('c03-a');
     await h.apply(c.clusterState);
-    const ecr = scriptedAws(() => ({ error: { code: 'ThrottlingException', message: 'Rate exceeded' } }));
+    const ecr = scriptedAws(() => ({
+      error: { code: 'ThrottlingException', message: 'Rate exceeded' },
+    }));
     const start = h.now.getTime();
 
     for (const minute of [0, 60, 120, 185]) {
@@ -253,12 +325,34 @@ describe('C-03 A failed or throttled ECR token request keeps the last good Secre
       expect(ecr.calls.length - seen).toBe(3);
       expect(result.requests.filter((r) => WRITES.includes(r.verb))).toEqual([]);
       const row = result.report.clusters[0]?.rows[0];
-      expect([row?.secret, row?.namespace, row?.action, row?.errorCode]).toEqual(['ecr-pull', h.ns('team-a'), 'failed', 'ThrottlingException']);
+      expect([row?.secret, row?.namespace, row?.action, row?.errorCode]).toEqual([
+        'ecr-pull',
+        h.ns('team-a'),
+        'failed',
+        'ThrottlingException',
+      ]);
       expect((await h.readSecret('team-a', 'ecr-pull'))?.data?.['.dockerconfigjson']).toBe(OLD);
-      const expiredLines = result.logs.filter((l) => l.message === 'stored token expired and could not be refreshed');
-      expect(expiredLines.map((l) => [l.entry, l.namespace])).toEqual(minute === 185 ? [['ecr-pull', h.ns('team-a')]] : []);
-      expect(result.metrics).toEqual(minute === 185 ? [{ name: 'ExpiredTokenInUse', dimensions: {
-        cluster: 'local', namespace: h.ns('team-a'), secretName: 'ecr-pull', entry: 'ecr-pull' } }] : []);
+      const expiredLines = result.logs.filter(
+        (l) => l.message === 'stored token expired and could not be refreshed',
+      );
+      expect(expiredLines.map((l) => [l.entry, l.namespace])).toEqual(
+        minute === 185 ? [['ecr-pull', h.ns('team-a')]] : [],
+      );
+      expect(result.metrics).toEqual(
+        minute === 185
+          ? [
+              {
+                name: 'ExpiredTokenInUse',
+                dimensions: {
+                  cluster: 'local',
+                  namespace: h.ns('team-a'),
+                  secretName: 'ecr-pull',
+                  entry: 'ecr-pull',
+                },
+              },
+            ]
+          : [],
+      );
     }
   });
 
@@ -266,7 +360,13 @@ describe('C-03 A failed or throttled ECR token request keeps the last good Secre
     // Arrange
     const h = new Harness('c03-b');
     await h.apply(c.clusterState);
-    const ecr = scriptedAws(() => ecrTokenAnswer('QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==', 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com', caseTime('now-1m', h.now)));
+    const ecr = scriptedAws(() =>
+      ecrTokenAnswer(
+        'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+        'https://123456789012.dkr.ecr.us-east-1.amazonaws.com',
+        caseTime('now-1m', h.now),
+      ),
+    );
 
     // Act
     const result = await h.run({ config: c.config, ecr });
@@ -288,12 +388,20 @@ describe('C-04 Clock skew against AWS is detected, corrected once and reported',
       const off = Math.abs(call.signedAt.getTime() - server.getTime()) > 5 * MIN;
       if (off || alwaysReject) {
         return {
-          error: { code: 'InvalidSignatureException', message: 'Signature expired: the request time is more than 5 minutes before the server time' },
+          error: {
+            code: 'InvalidSignatureException',
+            message:
+              'Signature expired: the request time is more than 5 minutes before the server time',
+          },
           headers: { date: server.toUTCString() },
         };
       }
 
-      return ecrTokenAnswer('QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==', 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com', new Date(server.getTime() + 12 * HOUR));
+      return ecrTokenAnswer(
+        'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+        'https://123456789012.dkr.ecr.us-east-1.amazonaws.com',
+        new Date(server.getTime() + 12 * HOUR),
+      );
     });
   }
 
@@ -311,9 +419,17 @@ describe('C-04 Clock skew against AWS is detected, corrected once and reported',
     expect(ecr.calls).toHaveLength(2);
     expect(Math.abs(ecr.calls[1]!.signedAt.getTime() - (Date.now() + SKEW))).toBeLessThan(5 * MIN);
     expect(await h.dockerConfig('team-a', 'ecr-pull')).toStrictEqual({
-      auths: { '123456789012.dkr.ecr.us-east-1.amazonaws.com': { username: 'AWS', password: 'ecr-token-placeholder', auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==' } },
+      auths: {
+        '123456789012.dkr.ecr.us-east-1.amazonaws.com': {
+          username: 'AWS',
+          password: 'ecr-token-placeholder',
+          auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+        },
+      },
     });
-    const expiry = Date.parse((await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations?.[EXPIRES_ANNOTATION] ?? '');
+    const expiry = Date.parse(
+      (await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations?.[EXPIRES_ANNOTATION] ?? '',
+    );
     expect(Math.abs(expiry - (Date.now() + SKEW + 12 * HOUR))).toBeLessThan(MIN);
     const line = result.logs.find((l) => l.message === 'clock skew against AWS corrected');
     expect(line?.entry).toBe('ecr-pull');
@@ -328,15 +444,36 @@ describe('C-04 Clock skew against AWS is detected, corrected once and reported',
     await h.apply(c.clusterState);
     const ecr = skewedEcr(false);
     const start = Date.now();
-    jest.useFakeTimers({ now: start, doNotFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval',
-      'setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask', 'hrtime', 'performance'] });
+    jest.useFakeTimers({
+      now: start,
+      doNotFake: [
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'setImmediate',
+        'clearImmediate',
+        'nextTick',
+        'queueMicrotask',
+        'hrtime',
+        'performance',
+      ],
+    });
     try {
       const skew = new SkewClock();
       const minter = new AwsTokenMinter({
-        maxAttempts: 3, baseDelayMs: 1, random: () => 0.5, clock: skew, log: recordingLog([]), requestHandler: ecr.handler,
+        maxAttempts: 3,
+        baseDelayMs: 1,
+        random: () => 0.5,
+        clock: skew,
+        log: recordingLog([]),
+        requestHandler: ecr.handler,
       });
       await h.run({ config: c.config, ecr, minter, skew });
-      const firstExpiry = Date.parse((await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations?.[EXPIRES_ANNOTATION] ?? '');
+      const firstExpiry = Date.parse(
+        (await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations?.[EXPIRES_ANNOTATION] ??
+          '',
+      );
 
       // Act
       const refreshedAt: number[] = [];
@@ -370,6 +507,8 @@ describe('C-04 Clock skew against AWS is detected, corrected once and reported',
     expect(result.requests.filter((r) => WRITES.includes(r.verb))).toEqual([]);
     const row = result.report.clusters[0]?.rows[0];
     expect(row?.errorCode).toBe('InvalidSignatureException');
-    expect(row?.reason).toMatch(/^ecr:GetAuthorizationToken failed: InvalidSignatureException: clock skew: the local clock differs from AWS by about 10[78]\d\d s$/);
+    expect(row?.reason).toMatch(
+      /^ecr:GetAuthorizationToken failed: InvalidSignatureException: clock skew: the local clock differs from AWS by about 10[78]\d\d s$/,
+    );
   });
 });

@@ -4,7 +4,15 @@ import { Harness, grantSyncCluster } from '../../support/harness.ts';
 import { startEnvironment, type RunningEnvironment } from '../../env/environment.ts';
 import { loadTestEnvironment } from '../../env/test-env.ts';
 
-const REGCRED = { auths: { 'registry.example.com': { username: 'exampleuser', password: 'examplepass', auth: 'ZXhhbXBsZXVzZXI6ZXhhbXBsZXBhc3M=' } } };
+const REGCRED = {
+  auths: {
+    'registry.example.com': {
+      username: 'exampleuser',
+      password: 'examplepass',
+      auth: 'ZXhhbXBsZXVzZXI6ZXhhbXBsZXBhc3M=',
+    },
+  },
+};
 const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 describe('C-14 All-namespaces entries cover every namespace, including kube-system and new ones', () => {
@@ -35,22 +43,36 @@ describe('C-14 All-namespaces entries cover every namespace, including kube-syst
     for (const ns of all) expect(await h.dockerConfig(ns, 'regcred')).toStrictEqual(REGCRED);
     expect(await h.dockerConfig('team-a', 'regcred-a')).toStrictEqual(REGCRED);
     expect(await h.readSecret('default', 'regcred-nons')).toBeUndefined();
-    const posts = first.requests.filter((r) => r.verb === 'POST').map((r) => new URL(r.url).pathname);
+    const posts = first.requests
+      .filter((r) => r.verb === 'POST')
+      .map((r) => new URL(r.url).pathname);
     expect(posts.filter((p) => p.startsWith('/api/v1/namespaces/team-a/'))).toEqual([
-      '/api/v1/namespaces/team-a/secrets', '/api/v1/namespaces/team-a/secrets',
+      '/api/v1/namespaces/team-a/secrets',
+      '/api/v1/namespaces/team-a/secrets',
     ]);
     expect(posts.every((p) => !p.includes('regcred-nons'))).toBe(true);
     const rows = first.report.clusters[0]?.rows ?? [];
-    expect(rows.map((r) => `${r.action} ${r.namespace}/${r.secret}`).sort()).toEqual([
-      ...all.map((ns) => `created ${ns}/regcred`), 'created team-a/regcred-a',
-    ].sort());
-    expect(first.report.config.invalidEntries).toEqual([{
-      index: 1,
-      name: 'regcred-nons',
-      issues: [{ path: 'secrets[1].kubernetes_namespace', rule: 'required: set kubernetes_namespace or namespaces (["*"] for all namespaces)' }],
-    }]);
-    expect(first.logs.filter((l) => l.message === 'secret created').map((l) => `${l.namespace}/${l.secretName}`).sort())
-      .toEqual([...all.map((ns) => `${ns}/regcred`), 'team-a/regcred-a'].sort());
+    expect(rows.map((r) => `${r.action} ${r.namespace}/${r.secret}`).sort()).toEqual(
+      [...all.map((ns) => `created ${ns}/regcred`), 'created team-a/regcred-a'].sort(),
+    );
+    expect(first.report.config.invalidEntries).toEqual([
+      {
+        index: 1,
+        name: 'regcred-nons',
+        issues: [
+          {
+            path: 'secrets[1].kubernetes_namespace',
+            rule: 'required: set kubernetes_namespace or namespaces (["*"] for all namespaces)',
+          },
+        ],
+      },
+    ]);
+    expect(
+      first.logs
+        .filter((l) => l.message === 'secret created')
+        .map((l) => `${l.namespace}/${l.secretName}`)
+        .sort(),
+    ).toEqual([...all.map((ns) => `${ns}/regcred`), 'team-a/regcred-a'].sort());
 
     // Act: a namespace appears
     await h.createNamespace('team-new');
@@ -58,8 +80,11 @@ describe('C-14 All-namespaces entries cover every namespace, including kube-syst
 
     // Assert
     expect(await h.dockerConfig('team-new', 'regcred')).toStrictEqual(REGCRED);
-    expect(second.requests.filter((r) => WRITES.includes(r.verb)).map((r) => `${r.verb} ${new URL(r.url).pathname}`))
-      .toEqual(['POST /api/v1/namespaces/team-new/secrets']);
+    expect(
+      second.requests
+        .filter((r) => WRITES.includes(r.verb))
+        .map((r) => `${r.verb} ${new URL(r.url).pathname}`),
+    ).toEqual(['POST /api/v1/namespaces/team-new/secrets']);
   });
 });
 
@@ -73,7 +98,9 @@ describe('C-15 Thousands of target namespaces: exact targeting, paged listing, n
   it('creates exactly 1500 Secrets, pages every list, writes nothing on run 2 and deletes one on run 3', async () => {
     // Arrange
     const h = new Harness('c15');
-    const namespaces = c.clusterState.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name);
+    const namespaces = c.clusterState
+      .filter((m) => m.kind === 'Namespace')
+      .map((m) => m.metadata.name);
     for (let i = 0; i < namespaces.length; i += 50) {
       await Promise.all(namespaces.slice(i, i + 50).map((ns) => h.createNamespace(ns)));
     }
@@ -85,7 +112,9 @@ describe('C-15 Thousands of target namespaces: exact targeting, paged listing, n
     // Assert
     expect(first.report.totals.created).toBe(1500);
     expect(first.report.status).toBe('success');
-    const owned = await h.core.listSecretForAllNamespaces({ labelSelector: `prs-manager.io/owner=${h.owner}` });
+    const owned = await h.core.listSecretForAllNamespaces({
+      labelSelector: `prs-manager.io/owner=${h.owner}`,
+    });
     expect(owned.items.map((s) => s.metadata?.namespace).sort()).toEqual(
       Array.from({ length: 1500 }, (_, i) => h.ns(`tenant-${String(i + 1).padStart(4, '0')}`)),
     );
@@ -96,7 +125,9 @@ describe('C-15 Thousands of target namespaces: exact targeting, paged listing, n
 
     // Assert
     expect(second.requests.filter((r) => WRITES.includes(r.verb))).toEqual([]);
-    const lists = second.requests.filter((r) => r.verb === 'GET' && new URL(r.url).pathname === '/api/v1/secrets');
+    const lists = second.requests.filter(
+      (r) => r.verb === 'GET' && new URL(r.url).pathname === '/api/v1/secrets',
+    );
     expect(second.requests.filter((r) => r.verb === 'GET').length - lists.length).toBe(1); // the chart's ConfigMap
     expect(lists.every((r) => new URL(r.url).searchParams.get('limit') === '500')).toBe(true);
     // 1500 owned Secrets in pages of 500: the first request has no continue token and every
@@ -111,10 +142,16 @@ describe('C-15 Thousands of target namespaces: exact targeting, paged listing, n
 
     // Act: run 3, tenant-1500 removed from the entry
     const entry = c.config[0] as { namespaces: string[] };
-    const third = await h.run({ config: [{ ...entry, namespaces: entry.namespaces.slice(0, 1499) }], settings });
+    const third = await h.run({
+      config: [{ ...entry, namespaces: entry.namespaces.slice(0, 1499) }],
+      settings,
+    });
 
     // Assert
-    expect(third.requests.filter((r) => WRITES.includes(r.verb)).map((r) => `${r.verb} ${new URL(r.url).pathname}`))
-      .toEqual([`DELETE /api/v1/namespaces/${h.ns('tenant-1500')}/secrets/regcred`]);
+    expect(
+      third.requests
+        .filter((r) => WRITES.includes(r.verb))
+        .map((r) => `${r.verb} ${new URL(r.url).pathname}`),
+    ).toEqual([`DELETE /api/v1/namespaces/${h.ns('tenant-1500')}/secrets/regcred`]);
   });
 });

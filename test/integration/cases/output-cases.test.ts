@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { DOCKER_CONFIG_KEY, DOCKER_CONFIG_TYPE, EXPIRES_ANNOTATION, OWNER_LABEL } from '../../../lambda/sync/model.ts';
+import {
+  DOCKER_CONFIG_KEY,
+  DOCKER_CONFIG_TYPE,
+  EXPIRES_ANNOTATION,
+  OWNER_LABEL,
+} from '../../../lambda/sync/model.ts';
 import { expectedSecrets, getCase, type Case } from '../../support/cases.ts';
 import { Harness, grantSyncCluster } from '../../support/harness.ts';
 import { resolveImage } from '../../support/kubelet.ts';
@@ -7,13 +12,18 @@ import { ecrFromCase, type CaseEcrState } from '../../support/scripted-aws.ts';
 import { loadTestEnvironment } from '../../env/test-env.ts';
 
 /** Runs an output case once from its start state and checks every expected Secret exactly. */
-async function runOutputCase(c: Case, prefix: string, patch?: (state: CaseEcrState[]) => CaseEcrState[]) {
+async function runOutputCase(
+  c: Case,
+  prefix: string,
+  patch?: (state: CaseEcrState[]) => CaseEcrState[],
+) {
   const h = new Harness(prefix);
   await h.apply(c.clusterState);
   const ecrState = (c.awsState.GetAuthorizationToken ?? []) as CaseEcrState[];
   const ecr = ecrFromCase(patch ? patch(ecrState) : ecrState, () => h.now);
   const result = await h.run({ config: c.config, ecr });
-  if (process.env.DEBUG_CASES) console.log(JSON.stringify(result.report.clusters, null, 1), JSON.stringify(result.logs));
+  if (process.env.DEBUG_CASES)
+    console.log(JSON.stringify(result.report.clusters, null, 1), JSON.stringify(result.logs));
 
   return { h, result, ecr };
 }
@@ -23,7 +33,9 @@ async function expectSecrets(h: Harness, c: Case) {
     const secret = await h.readSecret(expected.namespace, expected.name);
     expect(secret?.type).toBe(expected.type);
     expect(secret?.data).toStrictEqual({ [DOCKER_CONFIG_KEY]: expected.dockerconfigjsonBase64 });
-    expect(await h.dockerConfig(expected.namespace, expected.name)).toStrictEqual(expected.dockerconfigjson);
+    expect(await h.dockerConfig(expected.namespace, expected.name)).toStrictEqual(
+      expected.dockerconfigjson,
+    );
     expect(secret?.metadata?.labels?.[OWNER_LABEL]).toBe(h.owner);
   }
 }
@@ -36,22 +48,37 @@ describe('C-05 ECR registry key is the bare host, without scheme or trailing sla
   const c = getCase('C-05');
 
   it.each([
-    { name: 'without trailing slash', prefix: 'c05a', endpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com' },
-    { name: 'with trailing slash', prefix: 'c05b', endpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com/' },
-  ])('writes exactly the expected Secret for a proxyEndpoint $name', async ({ prefix, endpoint }) => {
-    // Act
-    const { h, result } = await runOutputCase(c, prefix, (state) => state.map((s) => ({
-      ...s,
-      responses: s.responses?.map((r) => ('error' in r ? r : { ...r, proxyEndpoint: endpoint })),
-    })));
+    {
+      name: 'without trailing slash',
+      prefix: 'c05a',
+      endpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com',
+    },
+    {
+      name: 'with trailing slash',
+      prefix: 'c05b',
+      endpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com/',
+    },
+  ])(
+    'writes exactly the expected Secret for a proxyEndpoint $name',
+    async ({ prefix, endpoint }) => {
+      // Act
+      const { h, result } = await runOutputCase(c, prefix, (state) =>
+        state.map((s) => ({
+          ...s,
+          responses: s.responses?.map((r) =>
+            'error' in r ? r : { ...r, proxyEndpoint: endpoint },
+          ),
+        })),
+      );
 
-    // Assert
-    expect(result.report.status).toBe('success');
-    await expectSecrets(h, c);
-    expect(Object.keys((await h.dockerConfig('team-a', 'ecr-pull') as { auths: object }).auths)).toEqual([
-      '123456789012.dkr.ecr.us-east-1.amazonaws.com',
-    ]);
-  });
+      // Assert
+      expect(result.report.status).toBe('success');
+      await expectSecrets(h, c);
+      expect(
+        Object.keys(((await h.dockerConfig('team-a', 'ecr-pull')) as { auths: object }).auths),
+      ).toEqual(['123456789012.dkr.ecr.us-east-1.amazonaws.com']);
+    },
+  );
 });
 
 describe('C-06 Every Docker Hub alias produces the canonical Docker Hub key', () => {
@@ -67,7 +94,10 @@ describe('C-06 Every Docker Hub alias produces the canonical Docker Hub key', ()
     await expectSecrets(h, c);
     for (const expected of expectedSecrets(c)) {
       const json = Buffer.from(expected.dockerconfigjsonBase64, 'base64').toString();
-      expect(resolveImage(json, 'nginx:1')).toEqual({ username: 'exampleuser', password: 'examplepass' });
+      expect(resolveImage(json, 'nginx:1')).toEqual({
+        username: 'exampleuser',
+        password: 'examplepass',
+      });
       expect(json).not.toMatch(/"(undefined|null)?":/);
     }
   });
@@ -108,8 +138,12 @@ describe('C-08 The .dockerconfigjson value and the ECR auth are base64-encoded e
     const hub = (await h.readSecret('team-a', 'hub-regcred'))?.data?.[DOCKER_CONFIG_KEY] ?? '';
     expect(Buffer.from(hub, 'base64').toString().startsWith('{')).toBe(true);
     expect(hub.startsWith('ZXlKaGRYUm9jeUk2')).toBe(false);
-    const ecr = await h.dockerConfig('team-a', 'ecr-pull') as { auths: Record<string, { auth: string }> };
-    expect(ecr.auths['123456789012.dkr.ecr.us-east-1.amazonaws.com']?.auth).toBe('QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==');
+    const ecr = (await h.dockerConfig('team-a', 'ecr-pull')) as {
+      auths: Record<string, { auth: string }>;
+    };
+    expect(ecr.auths['123456789012.dkr.ecr.us-east-1.amazonaws.com']?.auth).toBe(
+      'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+    );
   });
 });
 
@@ -138,7 +172,10 @@ describe('C-12 Changed Docker credentials reach every target namespace in one ru
     expect(result.report.totals.updated).toBe(2);
     await expectSecrets(h, c);
     for (const ns of ['team-a', 'team-b']) {
-      const raw = Buffer.from((await h.readSecret(ns, 'regcred'))?.data?.[DOCKER_CONFIG_KEY] ?? '', 'base64').toString();
+      const raw = Buffer.from(
+        (await h.readSecret(ns, 'regcred'))?.data?.[DOCKER_CONFIG_KEY] ?? '',
+        'base64',
+      ).toString();
       expect(raw).not.toContain('oldpass');
       expect(raw).not.toContain('ZXhhbXBsZXVzZXI6b2xkcGFzcw==');
     }
