@@ -78,3 +78,25 @@ function repeat(item: unknown): unknown[] | undefined {
 
   return out;
 }
+
+/** The decoded `.dockerconfigjson` the cases expect for exampleuser at registry.example.com. */
+export const EXAMPLE_REGCRED = {
+  auths: {
+    'registry.example.com': {
+      username: 'exampleuser',
+      password: 'examplepass',
+      auth: 'ZXhhbXBsZXVzZXI6ZXhhbXBsZXBhc3M=',
+    },
+  },
+};
+
+/** The decoded `.dockerconfigjson` the cases expect for the us-east-1 placeholder ECR token. */
+export const EXAMPLE_ECR = {
+  auths: {
+    '123456789012.dkr.ecr.us-east-1.amazonaws.com': {
+      username: 'AWS',
+      password: 'ecr-token-placeholder',
+      auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
+    },
+  },
+};

@@ -3,29 +3,13 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { OWNER_LABEL } from '../../../lambda/sync/model.ts';
-import { getCase, type Case } from '../../support/cases.ts';
+import { EXAMPLE_ECR, EXAMPLE_REGCRED, getCase, type Case } from '../../support/cases.ts';
 import { Harness, grantSyncCluster } from '../../support/harness.ts';
 import { ecrFromCase, type CaseEcrState } from '../../support/scripted-aws.ts';
 import { loadTestEnvironment } from '../../env/test-env.ts';
 
-const ECR_PLACEHOLDER = {
-  auths: {
-    '123456789012.dkr.ecr.us-east-1.amazonaws.com': {
-      username: 'AWS',
-      password: 'ecr-token-placeholder',
-      auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
-    },
-  },
-};
-const REGCRED = {
-  auths: {
-    'registry.example.com': {
-      username: 'exampleuser',
-      password: 'examplepass',
-      auth: 'ZXhhbXBsZXVzZXI6ZXhhbXBsZXBhc3M=',
-    },
-  },
-};
+const ECR_PLACEHOLDER = EXAMPLE_ECR;
+const REGCRED = EXAMPLE_REGCRED;
 
 function ecrOf(c: Case, h: Harness) {
   return ecrFromCase((c.awsState.GetAuthorizationToken ?? []) as CaseEcrState[], () => h.now);

@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { getCase } from '../../support/cases.ts';
+import { EXAMPLE_REGCRED, getCase } from '../../support/cases.ts';
 import { Harness, grantSyncCluster } from '../../support/harness.ts';
 import { startEnvironment, type RunningEnvironment } from '../../env/environment.ts';
 import { loadTestEnvironment } from '../../env/test-env.ts';
 
-const REGCRED = {
-  auths: {
-    'registry.example.com': {
-      username: 'exampleuser',
-      password: 'examplepass',
-      auth: 'ZXhhbXBsZXVzZXI6ZXhhbXBsZXBhc3M=',
-    },
-  },
-};
+const REGCRED = EXAMPLE_REGCRED;
 const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 describe('C-14 All-namespaces entries cover every namespace, including kube-system and new ones', () => {

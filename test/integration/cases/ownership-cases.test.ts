@@ -2,21 +2,13 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerSource } from '../../../lambda/config/sources.ts';
 import { OWNER_LABEL } from '../../../lambda/sync/model.ts';
-import { getCase } from '../../support/cases.ts';
+import { EXAMPLE_REGCRED, getCase } from '../../support/cases.ts';
 import { Harness, OTHER_OWNER, grantSyncCluster } from '../../support/harness.ts';
 import { scriptedAws } from '../../support/scripted-aws.ts';
 import { awsClientConfig, loadTestEnvironment } from '../../env/test-env.ts';
 
 const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'];
-const REGCRED = {
-  auths: {
-    'registry.example.com': {
-      username: 'exampleuser',
-      password: 'examplepass',
-      auth: 'ZXhhbXBsZXVzZXI6ZXhhbXBsZXBhc3M=',
-    },
-  },
-};
+const REGCRED = EXAMPLE_REGCRED;
 
 beforeAll(async () => {
   await grantSyncCluster(loadTestEnvironment());
