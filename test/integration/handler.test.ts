@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { Harness, grantSyncCluster } from '../support/harness.ts';
-import { functionEnvironment, invokeBundle, kubeconfigText, putSecret } from '../support/bundle.ts';
+import {
+  functionEnvironment,
+  invokeBundle,
+  kubeconfigText,
+  putSecret,
+  registerEksCluster,
+} from '../support/bundle.ts';
+import { helmCluster, installChart, uninstallChart } from '../helm/helm.ts';
 import { loadTestEnvironment, syncKubeConfig } from '../env/test-env.ts';
 
 const env = loadTestEnvironment();
@@ -143,6 +150,39 @@ describe('handler (the esbuild bundle, invoked as the Lambda runtime would)', ()
     expect(result.errorType).toBe('SyncFailedError');
     expect(result.errorMessage).toBe('sync partial: 2 created; invalid entry secrets[2]');
     expect(await h.readSecret('apps', 'docker-example')).toBeDefined();
+  });
+});
+
+describe('handler on an EKS cluster', () => {
+  it('signs in through DescribeCluster and a bearer token, and syncs what the chart grants', async () => {
+    // Arrange: the local API server as EKS cluster dev, with the chart installed
+    const h = new Harness('handler-eks');
+    await h.createNamespace('apps');
+    await registerEksCluster(env);
+    const helm = await helmCluster(env);
+    const release = { name: 'prs-manager', namespace: 'handler-eks-chart' };
+    await installChart(helm, release, { namespaces: [h.ns('apps')] });
+    await putSecret(env, 'handler-eks-config', ORIGINAL_EXAMPLE(h.ns('apps')));
+    const environment = functionEnvironment(
+      env,
+      'handler-eks-config',
+      { eks: true, chartNamespace: release.namespace },
+      { PRS_MANAGER_OWNER: h.owner },
+    );
+
+    try {
+      // Act
+      const result = await invokeBundle({}, environment);
+
+      // Assert
+      expect(
+        result.result?.clusters.map((c) => [c.cluster, c.status, c.rows.map((r) => r.action)]),
+      ).toEqual([['dev', 'ok', ['created', 'created']]]);
+      expect(await h.readSecret('apps', 'docker-example')).toBeDefined();
+    } finally {
+      await uninstallChart(helm, release);
+      await helm.dispose();
+    }
   });
 });
 

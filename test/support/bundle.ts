@@ -61,13 +61,19 @@ export async function putSecret(env: EnvironmentState, name: string, value: stri
 export function functionEnvironment(
   env: EnvironmentState,
   configSecretId: string,
-  cluster: string | { eks: true },
+  cluster: string | { eks: true; chartNamespace?: string },
   extra: Record<string, string> = {},
 ): Record<string, string> {
   const clusters =
     typeof cluster === 'string'
       ? [{ name: 'local', kubeconfigSecretId: cluster, chartNamespace: 'handler-tests-no-chart' }]
-      : [{ name: env.kube.eks.clusterName, region: env.kube.eks.region }];
+      : [
+          {
+            name: env.kube.eks.clusterName,
+            region: env.kube.eks.region,
+            ...(cluster.chartNamespace ? { chartNamespace: cluster.chartNamespace } : {}),
+          },
+        ];
   return {
     PATH: process.env.PATH ?? '',
     AWS_ENDPOINT_URL: env.aws.endpoint,
