@@ -266,7 +266,12 @@ async function reconcileCluster(ctx: ClusterContext): Promise<ReportRow[]> {
     protectedNames: ctx.protectedNames,
     ...(ctx.noDeleteReason ? { noDeleteReason: ctx.noDeleteReason } : {}),
   });
-  rows.push(...(await Promise.all(steps.map((step) => applyStep(step, ctx)))));
+  // In slices: thousands of queued writes at once would hold thousands of pending requests'
+  // state in memory; a slice keeps the queue a few times the concurrency deep.
+  const slice = ctx.deps.settings.concurrency * 16;
+  for (let i = 0; i < steps.length; i += slice) {
+    rows.push(...(await Promise.all(steps.slice(i, i + slice).map((step) => applyStep(step, ctx)))));
+  }
   for (const row of rows) logRow(ctx.log, row);
 
   return rows;
