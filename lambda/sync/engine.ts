@@ -110,7 +110,7 @@ export async function sync(
   if (unknown !== undefined) {
     return configFailureReport(
       source,
-      new ConfigError(`payload secrets: no entry is named ` + `${JSON.stringify(unknown)}`),
+      new ConfigError(`payload secrets: no entry is named ${JSON.stringify(unknown)}`),
       request.dryRun,
     );
   }
@@ -270,7 +270,9 @@ async function reconcileCluster(ctx: ClusterContext): Promise<ReportRow[]> {
   // state in memory; a slice keeps the queue a few times the concurrency deep.
   const slice = ctx.deps.settings.concurrency * 16;
   for (let i = 0; i < steps.length; i += slice) {
-    rows.push(...(await Promise.all(steps.slice(i, i + slice).map((step) => applyStep(step, ctx)))));
+    rows.push(
+      ...(await Promise.all(steps.slice(i, i + slice).map((step) => applyStep(step, ctx)))),
+    );
   }
   for (const row of rows) logRow(ctx.log, row);
 
