@@ -1,6 +1,5 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as k8s from '@kubernetes/client-node';
-import { parseConfig } from '../../lambda/config/config.ts';
 import { secretsManagerSource, type ConfigSource } from '../../lambda/config/sources.ts';
 import {
   createKubernetesStore,
@@ -12,7 +11,6 @@ import type { Log, LogFields } from '../../lambda/logger.ts';
 import { AwsTokenMinter, SkewClock } from '../../lambda/registries/aws-token-minter.ts';
 import type { TokenMinter } from '../../lambda/registries/token-minter.ts';
 import {
-  sync,
   type ClusterTarget,
   type EngineSettings,
   type SyncRequest,
@@ -286,44 +284,6 @@ export class Harness {
       log: recordingLog(logs),
       requestHandler: ecr.handler,
     });
-  }
-
-  /** The engine on an already parsed configuration (no Secrets Manager read). */
-  async runParsed(
-    entries: unknown[],
-    options: Omit<RunOptions, 'config'> = {},
-  ): Promise<RunReport> {
-    const parsed = parseConfig(JSON.stringify({ secrets: this.mapConfig(entries) }), 'test');
-    const kc = options.kubeConfig ?? syncKubeConfig(this.env);
-    const store = await createKubernetesStore(kc, {
-      requestTimeoutMs: 10000,
-      pageSize: 500,
-      maxSockets: 8,
-      userAgent: 'prs-manager-test',
-    });
-    const minter = options.minter;
-    if (!minter) throw new Error('runParsed needs a minter');
-
-    return sync(
-      parsed,
-      'test',
-      [{ name: 'local', connect: async () => store }],
-      {
-        minter,
-        log: recordingLog([]),
-        now: () => this.now,
-        settings: {
-          owner: this.owner,
-          refreshMargin: 0.5,
-          concurrency: 8,
-          writesPerSecond: 1000,
-          clusterConcurrency: 1,
-          conflictRetries: 3,
-          ...options.settings,
-        },
-      },
-      options.request ?? { dryRun: false },
-    );
   }
 
   /** A kubeconfig for another token-file identity of the environment. */

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { AwsTokenMinter, SkewClock } from '../../../lambda/registries/aws-token-minter.ts';
 import { EXPIRES_ANNOTATION, MINTED_ANNOTATION } from '../../../lambda/sync/model.ts';
-import { getCase } from '../../support/cases.ts';
+import { EXAMPLE_ECR, getCase } from '../../support/cases.ts';
 import { Harness, grantSyncCluster, recordingLog } from '../../support/harness.ts';
 import {
   assumeRoleAnswer,
@@ -295,15 +295,7 @@ describe('C-03 A failed or throttled ECR token request keeps the last good Secre
     expect(result.requests.filter((r) => WRITES.includes(r.verb)).map((r) => r.verb)).toEqual([
       'PUT',
     ]);
-    expect(await h.dockerConfig('team-a', 'ecr-pull')).toStrictEqual({
-      auths: {
-        '123456789012.dkr.ecr.us-east-1.amazonaws.com': {
-          username: 'AWS',
-          password: 'ecr-token-placeholder',
-          auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
-        },
-      },
-    });
+    expect(await h.dockerConfig('team-a', 'ecr-pull')).toStrictEqual(EXAMPLE_ECR);
   });
 
   it('variant A: never writes while every call is throttled, and reports the stored token expired', async () => {
@@ -418,15 +410,7 @@ describe('C-04 Clock skew against AWS is detected, corrected once and reported',
     // Assert
     expect(ecr.calls).toHaveLength(2);
     expect(Math.abs(ecr.calls[1]!.signedAt.getTime() - (Date.now() + SKEW))).toBeLessThan(5 * MIN);
-    expect(await h.dockerConfig('team-a', 'ecr-pull')).toStrictEqual({
-      auths: {
-        '123456789012.dkr.ecr.us-east-1.amazonaws.com': {
-          username: 'AWS',
-          password: 'ecr-token-placeholder',
-          auth: 'QVdTOmVjci10b2tlbi1wbGFjZWhvbGRlcg==',
-        },
-      },
-    });
+    expect(await h.dockerConfig('team-a', 'ecr-pull')).toStrictEqual(EXAMPLE_ECR);
     const expiry = Date.parse(
       (await h.readSecret('team-a', 'ecr-pull'))?.metadata?.annotations?.[EXPIRES_ANNOTATION] ?? '',
     );
