@@ -50,9 +50,10 @@ interface Runtime {
 }
 
 let runtime: Runtime | undefined;
+/** One logger per process: the engine (built once in the runtime) writes through it too. */
+const log = createLogger();
 
 export async function handler(event: unknown): Promise<RunReport> {
-  const log = createLogger();
   try {
     const request = parseEvent(event);
     runtime ??= buildRuntime(process.env, log);
